@@ -1,0 +1,4 @@
+module.exports = {
+  ...require('@mqtt5/jest-config').createConfig(__dirname),
+  testMatch: ['<rootDir>/test/**/*.spec.ts'],
+};
