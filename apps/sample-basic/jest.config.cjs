@@ -1,0 +1,1 @@
+module.exports = require('@mqtt5/jest-config').createConfig(__dirname);
