@@ -1,11 +1,4 @@
-import { defineConfig } from 'tsup';
+import { libraryConfig } from '@mqtt5/tsconfig/tsup.mjs';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  tsconfig: 'tsconfig.build.json',
-});
+// internal: the socket layer shared with the other @mqtt5 transports (@mqtt5/transport-tcp/internal)
+export default libraryConfig({ entry: { index: 'src/index.ts', internal: 'src/internal/index.ts' } });

@@ -13,13 +13,15 @@ import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Allowed @mqtt5/* dependencies of each published package (ARCHITECTURE.md). */
+/** Allowed @mqtt5/* dependencies of each published package (ARCHITECTURE.md, docs/architecture.md). */
 export const ALLOWED_EDGES = {
   '@mqtt5/codec': [],
   '@mqtt5/client': ['@mqtt5/codec'],
   '@mqtt5/transport-tcp': ['@mqtt5/client', '@mqtt5/codec'],
-  '@mqtt5/transport-websocket': ['@mqtt5/client', '@mqtt5/codec'],
-  '@mqtt5/transport-http-proxy': ['@mqtt5/client', '@mqtt5/codec'],
+  // transport-tcp is the socket layer the other transports run on (@mqtt5/transport-tcp/internal):
+  // docs/architecture.md, "Packages and the only allowed edges"
+  '@mqtt5/transport-websocket': ['@mqtt5/client', '@mqtt5/codec', '@mqtt5/transport-tcp'],
+  '@mqtt5/transport-http-proxy': ['@mqtt5/client', '@mqtt5/codec', '@mqtt5/transport-tcp'],
   '@mqtt5/auth-sigv4': ['@mqtt5/client', '@mqtt5/codec'],
   '@mqtt5/auth-cognito': ['@mqtt5/client', '@mqtt5/codec'],
   '@mqtt5/auth-custom-authorizer': ['@mqtt5/client', '@mqtt5/codec'],

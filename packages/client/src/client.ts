@@ -16,6 +16,7 @@
  * @packageDocumentation
  */
 import { EventEmitter } from 'node:events';
+import { Readable } from 'node:stream';
 import { debuglog } from 'node:util';
 import {
   type ConnackPacket,
@@ -44,7 +45,7 @@ import {
   validateUnsubscribe,
 } from '@mqtt5/codec';
 import { computeReconnectDelay } from './backoff.js';
-import type { Clock, TimerHandle } from './clock.js';
+import { type TimerHandle, systemClock } from './clock.js';
 import {
   ClientExtendedValidationAndFlowControl,
   ClientOperationQueueBehavior,
@@ -81,8 +82,10 @@ import {
   WirePublish,
 } from './operations.js';
 import { TokenBucket } from './rate-limiter.js';
+import { TimerQueue } from './timer-queue.js';
 import { InboundTopicAliasResolver, type OutboundTopicAliasResolver, createOutboundTopicAliasResolver } from './topic-alias.js';
-import type { Transport } from './transport.js';
+import { ATTEMPT_ON_ABORT, type ConnectOptions, type Transport } from './transport.js';
+import { isTlsError, toTransportError } from './transport-errors.js';
 
 const debug = debuglog('mqtt5');
 
@@ -125,6 +128,14 @@ const PENDING_RECONNECT = 5;
 const TERMINATED = 6;
 const STATE_NAMES = ['STOPPED', 'CONNECTING', 'MQTT_CONNECT', 'CONNECTED', 'CLEAN_DISCONNECT', 'PENDING_RECONNECT', 'TERMINATED'];
 
+// Bits of the client's boolean state.
+const RUNNING = 1;
+const CLOSING_CLIENT = 2;
+const HAS_CONNECTED = 4;
+const LANE_ELIGIBLE = 8;
+const SERVICE_SCHEDULED = 16;
+const LISTENER_ERROR_WARNED = 32;
+
 /** Cap of one batched write (a single operation larger than this is written alone). */
 const BATCH_LIMIT = 256 * 1024;
 /** Size of a QoS 0 fast-lane chunk (one write each; a larger packet gets a chunk of its own size). */
@@ -143,51 +154,250 @@ const EVENT_MESSAGE = 'messageReceived';
 // ---------------------------------------------------------------------------------------------
 // Connection: the per-attempt state (transport, decoder, write state)
 
-/** One connection attempt and, once connected, the connection. @internal */
+const WRITE_PENDING = 1;
+const WAITING_DRAIN = 2;
+const CLOSING = 4;
+const CLOSED = 8;
+const IGNORE_INBOUND = 16;
+const SUCCESSFUL = 32;
+const DISCONNECT_WRITTEN = 64;
+const PING_PENDING = 128;
+
+function setFlag(conn: Connection, bit: number, value: boolean): void {
+  conn.flags = value ? conn.flags | bit : conn.flags & ~bit;
+}
+
+/**
+ * The `ConnectOptions` of one attempt, and what aborts it. Its `signal` (an AbortController's) is
+ * made only when a connector reads it. The SDK's TCP connector reads none: it registers one abort
+ * callback through {@link ATTEMPT_ON_ABORT} instead, so an attempt costs it no AbortController and
+ * no EventTarget listener (their creation, `addEventListener` and `removeEventListener` took about
+ * as long as everything else the client does to connect).
+ * @internal
+ */
+class ConnectAttempt implements ConnectOptions {
+  /** An own enumerable accessor (see the constructor), so that `{ ...options }` copies it. */
+  declare readonly signal: AbortSignal;
+  #controller: AbortController | undefined = undefined;
+  #aborted = false;
+  #reason: unknown = undefined;
+  #onAbort: ((reason: unknown) => void) | undefined = undefined;
+
+  constructor() {
+    Object.defineProperty(this, 'signal', ATTEMPT_SIGNAL);
+  }
+
+  /** The attempt's AbortSignal, made on first use (aborted at once if the attempt is). */
+  lazySignal(): AbortSignal {
+    let controller = this.#controller;
+    if (controller === undefined) {
+      controller = this.#controller = new AbortController();
+      if (this.#aborted) controller.abort(this.#reason);
+    }
+    return controller.signal;
+  }
+
+  /**
+   * Sets (or, with `undefined`, clears) the one abort callback of the attempt; returns false, and
+   * sets nothing, when the attempt is aborted already (its reason is then `signal.reason`).
+   */
+  [ATTEMPT_ON_ABORT](listener: ((reason: unknown) => void) | undefined): boolean {
+    if (this.#aborted) return false;
+    this.#onAbort = listener;
+    return true;
+  }
+
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    const listener = this.#onAbort;
+    this.#onAbort = undefined;
+    this.#controller?.abort(reason);
+    listener?.(reason);
+  }
+}
+
+const ATTEMPT_SIGNAL: PropertyDescriptor = {
+  get(this: ConnectAttempt): AbortSignal {
+    return this.lazySignal();
+  },
+  enumerable: true,
+  configurable: false,
+};
+
+/** The state of a connection that exists only while it is being opened or closed. @internal */
+class TransientState {
+  abort: ConnectAttempt | undefined = undefined;
+  connect: (ConnectPacket & { type: PacketType.Connect }) | undefined = undefined;
+  connack: ConnackPacket | undefined = undefined;
+  error: Mqtt5Error | undefined = undefined;
+  serverDisconnect: DisconnectPacket | undefined = undefined;
+  disconnectPacket: (DisconnectPacket & { type: PacketType.Disconnect }) | undefined = undefined;
+  lingerTimer: TimerHandle | undefined = undefined;
+
+  isEmpty(): boolean {
+    return (
+      this.abort === undefined &&
+      this.connect === undefined &&
+      this.connack === undefined &&
+      this.error === undefined &&
+      this.serverDisconnect === undefined &&
+      this.disconnectPacket === undefined &&
+      this.lingerTimer === undefined
+    );
+  }
+}
+
+/**
+ * One connection attempt and, once connected, the connection. An idle client keeps one of these,
+ * so every field counts: the booleans share one bit field, and what only matters while connecting
+ * or closing lives in a {@link TransientState} that an established, idle connection does not keep
+ * (both behind accessors). @internal
+ */
 class Connection {
-  /** Aborts the connector while connecting; dropped once the transport is there (it is heavy). */
-  abort: AbortController | undefined = new AbortController();
   transport: Transport | undefined = undefined;
   decoder: Decoder | undefined = undefined;
-  /** The CONNECT as sent. */
-  connect: (ConnectPacket & { type: PacketType.Connect }) | undefined = undefined;
-  writePending = false;
-  waitingDrain = false;
-  /** Shutdown decided (first cause recorded); in CLEAN_DISCONNECT the DISCONNECT may still be written. */
-  closing = false;
-  /** Detached from the client: every later event of the transport is ignored. */
-  closed = false;
-  /** Inbound bytes are ignored from now on (after a protocol error). */
-  ignoreInbound = false;
-  /** A successful CONNACK was received. */
-  successful = false;
+  flags = 0;
   connectedAt = 0;
-  error: Mqtt5Error | undefined = undefined;
-  connack: ConnackPacket | undefined = undefined;
-  serverDisconnect: DisconnectPacket | undefined = undefined;
-  /** The DISCONNECT to write in CLEAN_DISCONNECT. */
-  disconnectPacket: (DisconnectPacket & { type: PacketType.Disconnect }) | undefined = undefined;
-  disconnectWritten = false;
   /** QoS 0 PUBLISHes in the pending write: they complete with it. */
-  readonly writeOps: Operation[] = [];
+  writeOps: Operation[] | undefined = undefined;
   /** The fast-lane chunk in the pending write. */
   laneWrite: LaneChunk | undefined = undefined;
   /** Packet ids of PUBACKs to write. */
   pubacks: number[] | undefined = undefined;
-  pingPending = false;
   /** Received QoS 1 PUBLISHes whose PUBACK was not written yet. */
   inboundUnacked = 0;
-  lingerTimer: TimerHandle | undefined = undefined;
-  onData: ((chunk: Buffer) => void) | undefined = undefined;
-  onDrain: (() => void) | undefined = undefined;
-  onError: ((error: Error) => void) | undefined = undefined;
-  onClose: (() => void) | undefined = undefined;
-  onWriteDone: ((error?: Error | null) => void) | undefined = undefined;
+  #transient: TransientState | undefined = new TransientState();
 
   constructor(
     readonly id: number,
     readonly client: Mqtt5Client,
-  ) {}
+  ) {
+    (this.#transient as TransientState).abort = new ConnectAttempt();
+  }
+
+  #state(): TransientState {
+    return (this.#transient ??= new TransientState());
+  }
+
+  #cleared(): void {
+    if (this.#transient?.isEmpty() === true) this.#transient = undefined;
+  }
+
+  /** Aborts the connector while connecting; dropped once the transport is there (it is heavy). */
+  get abort(): ConnectAttempt | undefined {
+    return this.#transient?.abort;
+  }
+  set abort(value: ConnectAttempt | undefined) {
+    if (value === undefined && this.#transient === undefined) return;
+    this.#state().abort = value;
+    if (value === undefined) this.#cleared();
+  }
+  /** The CONNECT as sent (until the CONNACK). */
+  get connect(): (ConnectPacket & { type: PacketType.Connect }) | undefined {
+    return this.#transient?.connect;
+  }
+  set connect(value: (ConnectPacket & { type: PacketType.Connect }) | undefined) {
+    if (value === undefined && this.#transient === undefined) return;
+    this.#state().connect = value;
+    if (value === undefined) this.#cleared();
+  }
+  get connack(): ConnackPacket | undefined {
+    return this.#transient?.connack;
+  }
+  set connack(value: ConnackPacket | undefined) {
+    if (value === undefined && this.#transient === undefined) return;
+    this.#state().connack = value;
+    if (value === undefined) this.#cleared();
+  }
+  /** Why the connection ends (the first cause). */
+  get error(): Mqtt5Error | undefined {
+    return this.#transient?.error;
+  }
+  set error(value: Mqtt5Error | undefined) {
+    if (value === undefined && this.#transient === undefined) return;
+    this.#state().error = value;
+    if (value === undefined) this.#cleared();
+  }
+  get serverDisconnect(): DisconnectPacket | undefined {
+    return this.#transient?.serverDisconnect;
+  }
+  set serverDisconnect(value: DisconnectPacket | undefined) {
+    if (value === undefined && this.#transient === undefined) return;
+    this.#state().serverDisconnect = value;
+    if (value === undefined) this.#cleared();
+  }
+  /** The DISCONNECT to write in CLEAN_DISCONNECT. */
+  get disconnectPacket(): (DisconnectPacket & { type: PacketType.Disconnect }) | undefined {
+    return this.#transient?.disconnectPacket;
+  }
+  set disconnectPacket(value: (DisconnectPacket & { type: PacketType.Disconnect }) | undefined) {
+    if (value === undefined && this.#transient === undefined) return;
+    this.#state().disconnectPacket = value;
+    if (value === undefined) this.#cleared();
+  }
+  get lingerTimer(): TimerHandle | undefined {
+    return this.#transient?.lingerTimer;
+  }
+  set lingerTimer(value: TimerHandle | undefined) {
+    if (value === undefined && this.#transient === undefined) return;
+    this.#state().lingerTimer = value;
+    if (value === undefined) this.#cleared();
+  }
+
+  get writePending(): boolean {
+    return (this.flags & WRITE_PENDING) !== 0;
+  }
+  set writePending(value: boolean) {
+    setFlag(this, WRITE_PENDING, value);
+  }
+  get waitingDrain(): boolean {
+    return (this.flags & WAITING_DRAIN) !== 0;
+  }
+  set waitingDrain(value: boolean) {
+    setFlag(this, WAITING_DRAIN, value);
+  }
+  /** Shutdown decided (first cause recorded); in CLEAN_DISCONNECT the DISCONNECT may still be written. */
+  get closing(): boolean {
+    return (this.flags & CLOSING) !== 0;
+  }
+  set closing(value: boolean) {
+    setFlag(this, CLOSING, value);
+  }
+  /** Detached from the client: every later event of the transport is ignored. */
+  get closed(): boolean {
+    return (this.flags & CLOSED) !== 0;
+  }
+  set closed(value: boolean) {
+    setFlag(this, CLOSED, value);
+  }
+  /** Inbound bytes are ignored from now on (after a protocol error). */
+  get ignoreInbound(): boolean {
+    return (this.flags & IGNORE_INBOUND) !== 0;
+  }
+  set ignoreInbound(value: boolean) {
+    setFlag(this, IGNORE_INBOUND, value);
+  }
+  /** A successful CONNACK was received. */
+  get successful(): boolean {
+    return (this.flags & SUCCESSFUL) !== 0;
+  }
+  set successful(value: boolean) {
+    setFlag(this, SUCCESSFUL, value);
+  }
+  get disconnectWritten(): boolean {
+    return (this.flags & DISCONNECT_WRITTEN) !== 0;
+  }
+  set disconnectWritten(value: boolean) {
+    setFlag(this, DISCONNECT_WRITTEN, value);
+  }
+  get pingPending(): boolean {
+    return (this.flags & PING_PENDING) !== 0;
+  }
+  set pingPending(value: boolean) {
+    setFlag(this, PING_PENDING, value);
+  }
 
   /** Queues the PUBACK of a received QoS 1 PUBLISH (dropped if this connection is ending). */
   acknowledge(packetId: number): void {
@@ -257,6 +467,14 @@ function terminatedError(what: string): Mqtt5Error {
   return new Mqtt5Error('AWS_ERROR_MQTT5_CLIENT_TERMINATED', `${what}: the client was closed`);
 }
 
+function terminatedOperationError(): Mqtt5Error {
+  return terminatedError('operation');
+}
+
+function stoppedOperationError(): Mqtt5Error {
+  return stateError('AWS_ERROR_MQTT5_USER_REQUESTED_STOP', 'the client was stopped before the operation completed');
+}
+
 function abortError(reason: unknown): Mqtt5Error {
   return new Mqtt5Error('ABORTED', 'the operation was aborted', { cause: reason });
 }
@@ -264,6 +482,10 @@ function abortError(reason: unknown): Mqtt5Error {
 /** An error raised by a transport (write callback, 'error' event) as an Mqtt5Error. */
 function transportError(error: unknown): Mqtt5Error {
   if (Mqtt5Error.isInstance(error)) return error;
+  // TLS 1.3: the server checks the client certificate after the client's side of the handshake is
+  // done, so its rejection (an alert) arrives on the established connection; map it as the
+  // transports map handshake failures, AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE with the Node error as cause
+  if (isTlsError(error)) return toTransportError(error, 'tls', 'the broker');
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
   switch (code) {
@@ -329,11 +551,120 @@ type Listener = (this: Mqtt5Client, event: unknown) => unknown;
 /** Set by the client class's static block: private entry points for the helpers above, without a closure per client. */
 let scheduleServiceOf: (client: Mqtt5Client) => void;
 let flushEventsOf: (client: Mqtt5Client) => void;
+/** The timers of the clients on the system clock: one Node timer for all (see `timer-queue.ts`). */
+let systemTimers: TimerQueue<Mqtt5Client>;
+let onDataOf: (conn: Connection, chunk: Buffer) => void;
+let onDrainOf: (conn: Connection) => void;
+let onTransportErrorOf: (conn: Connection, error: Error) => void;
+let onTransportCloseOf: (conn: Connection) => void;
+let onPacketOf: (conn: Connection, packet: Packet) => void;
+let onWriteDoneOf: (conn: Connection, error: Error | null | undefined) => void;
+
+/**
+ * The decoder of a connection. The codec calls `onPacket` with the decoder as `this`, so every
+ * connection's decoder shares one function instead of holding a closure of its own.
+ */
+class ConnectionDecoder extends Decoder {
+  constructor(
+    readonly conn: Connection,
+    maximumPacketSize: number | undefined,
+  ) {
+    super({ maximumPacketSize, onPacket: onConnectionPacket });
+  }
+}
+
+function onConnectionPacket(this: Decoder, packet: Packet): void {
+  const conn = (this as ConnectionDecoder).conn;
+  onPacketOf(conn, packet);
+}
+
+function onConnectionWriteDone(this: Connection, error?: Error | null): void {
+  onWriteDoneOf(this, error);
+}
+
+/** The connection of each transport that is an EventEmitter (the listeners below are shared by all). */
+const connectionOf = new WeakMap<object, Connection>();
+
+function onTransportData(this: object, chunk: Buffer): void {
+  const conn = connectionOf.get(this);
+  if (conn !== undefined) onDataOf(conn, chunk);
+}
+
+function onTransportDrain(this: object): void {
+  const conn = connectionOf.get(this);
+  if (conn !== undefined) onDrainOf(conn);
+}
+
+function onTransportError(this: object, error: Error): void {
+  const conn = connectionOf.get(this);
+  if (conn !== undefined) onTransportErrorOf(conn, error);
+}
+
+function onTransportClose(this: object): void {
+  const conn = connectionOf.get(this);
+  if (conn !== undefined) onTransportCloseOf(conn);
+}
+
+/** An encoded CONNECT and the packet it encodes. */
+interface PreparedConnect {
+  readonly packet: ConnectPacket & { type: PacketType.Connect };
+  readonly bytes: Buffer;
+}
+
+/** The AWS IoT Core limits of a client (`AwsIotCoreDefaults`). */
+interface IotLimits {
+  readonly publishRate: TokenBucket;
+  readonly throughput: TokenBucket;
+}
+
+/** The client state most clients never need, or need only for a while (see `Mqtt5Client#rare`). @internal */
+class RareState {
+  reconnectCount = 0;
+  previousDelay = 0;
+  reconnectAt = 0;
+  cleanDisconnectDeadline = 0;
+  flowWaitAt = 0;
+  tombstones = 0;
+  held: Operation[] | undefined = undefined;
+  iotLimits: IotLimits | undefined = undefined;
+  inboundAliases: InboundTopicAliasResolver | undefined = undefined;
+  streams: Set<MessageStreamImpl> | undefined = undefined;
+  nextConnect: PreparedConnect | undefined = undefined;
+
+  isEmpty(): boolean {
+    return (
+      this.reconnectCount === 0 &&
+      this.previousDelay === 0 &&
+      this.reconnectAt === 0 &&
+      this.cleanDisconnectDeadline === 0 &&
+      this.flowWaitAt === 0 &&
+      this.tombstones === 0 &&
+      this.held === undefined &&
+      this.iotLimits === undefined &&
+      this.inboundAliases === undefined &&
+      this.streams === undefined &&
+      this.nextConnect === undefined
+    );
+  }
+}
 
 /** The operations of one `#writeBatch` (not reentrant: no user code runs inside it), shared by all clients. */
 const scratchBatch: Operation[] = [];
 
 let nextClientSerial = 1;
+/** Connection numbers of the debug log (process-wide). */
+let nextConnectionId = 1;
+/** Client numbers of the debug log, given on the first message (no field per client for it). */
+const debugIds = new WeakMap<Mqtt5Client, number>();
+
+function debugIdOf(client: Mqtt5Client): number {
+  let id = debugIds.get(client);
+  if (id === undefined) {
+    id = nextClientSerial++;
+    debugIds.set(client, id);
+  }
+  return id;
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -365,56 +696,65 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
   static {
     scheduleServiceOf = (client) => client.#scheduleService();
     flushEventsOf = (client) => client.#flushEvents();
+    onDataOf = (conn, chunk) => conn.client.#onData(conn, chunk);
+    onDrainOf = (conn) => conn.client.#onDrain(conn);
+    onTransportErrorOf = (conn, error) => conn.client.#onTransportError(conn, error);
+    onTransportCloseOf = (conn) => conn.client.#onTransportClose(conn);
+    onPacketOf = (conn, packet) => conn.client.#onPacket(conn, packet);
+    onWriteDoneOf = (conn, error) => conn.client.#onWriteDone(conn, error);
+    systemTimers = new TimerQueue<Mqtt5Client>({
+      deadlineOf: (client) => client.#timerAt,
+      indexOf: (client) => client.#timerIndex,
+      setIndex: (client, index) => {
+        client.#timerIndex = index;
+      },
+      fire: (client) => client.#onTimer(),
+    });
   }
 
   readonly #config: ResolvedClientConfig;
-  readonly #clock: Clock;
-  readonly #serial = nextClientSerial++;
   #state = STOPPED;
-  /** Desired state: connected (true) or stopped (false). */
-  #running = false;
-  /** `close()` was called: operations fail with CLIENT_TERMINATED. */
-  #closing = false;
+  /**
+   * The booleans, one bit each (behind the private accessors below): an idle client is mostly its
+   * fields, so they are kept few.
+   */
+  #bits = 0;
   #conn: Connection | undefined = undefined;
-  #connSerial = 0;
+  /**
+   * What most clients never need, or need only for a while (reconnect backoff, operations held
+   * over a disconnect, aborted operations, IoT Core limits, inbound aliases, `messages()` streams,
+   * the clean-disconnect and flow-control deadlines): allocated on first use, behind the private
+   * accessors below, so that an idle client does not carry a field for each.
+   */
+  #rare: RareState | undefined = undefined;
 
   // session
   #clientId: string;
-  #hasConnectedSuccessfully = false;
   #settings: NegotiatedSettings | undefined = undefined;
 
-  // reconnect backoff
-  #reconnectCount = 0;
-  #previousDelay = 0;
-  #reconnectAt = 0;
-
-  // the one timer, and the deadlines it serves (0 = none)
+  // the one timer, and the deadlines it serves (0 = none): on the system clock an entry of
+  // `systemTimers` (its position in that heap), on another clock a timer of that clock
   #timer: TimerHandle | undefined = undefined;
-  #timerAt = Infinity;
-  readonly #onTimerTask = (): void => this.#onTimer();
+  #timerIndex = -1;
+  /** The armed timer's deadline; meaningless while no timer is armed (see #timerArmed). */
+  #timerAt = 0;
   #connackDeadline = 0;
   #nextPingAt = 0;
   #pingDeadline = 0;
-  #cleanDisconnectDeadline = 0;
-  #flowWaitAt = 0;
 
   // operations
-  readonly #queue = new Deque<Operation>();
-  #tombstones = 0;
-  /** Unacked operations of a lost connection, waiting for the next one (write order). */
-  #held: Operation[] | undefined = undefined;
+  /** Operations waiting to be written (created with the first one: an idle client holds none). */
+  #queue: Deque<Operation> | undefined = undefined;
   /** Packet id → operation owning it (unacked, held QoS 1 resends, timed-out ones awaiting a late ack). */
   #idTable: Map<number, Operation> | undefined = undefined;
   #nextPacketId = 1;
-  readonly #ackDeadlines = new AckDeadlines();
+  /** Created with the first operation that waits for an ack. */
+  #ackDeadlines: AckDeadlines | undefined = undefined;
   #qos1InFlight = 0;
   /** QoS 0 fast lane: chunks of encoded QoS 0 PUBLISHes waiting to be written (oldest first). */
   #lane: LaneChunk[] | undefined = undefined;
   /** The chunk new fast-lane publishes are encoded into. */
   #laneTail: LaneChunk | undefined = undefined;
-  /** Whether QoS 0 publishes may take the fast lane (no IoT flow control, no outbound aliasing). */
-  readonly #laneEligible: boolean;
-  #serviceScheduled = false;
 
   // statistics
   #incompleteCount = 0;
@@ -422,18 +762,126 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
   #unackedCount = 0;
   #unackedSize = 0;
 
-  // flow control and aliasing
-  readonly #publishRate: TokenBucket | undefined;
-  readonly #throughput: TokenBucket | undefined;
+  // aliasing
   readonly #outboundAliases: OutboundTopicAliasResolver;
-  readonly #outboundBehavior: OutboundTopicAliasBehaviorType;
-  #inboundAliases: InboundTopicAliasResolver | undefined = undefined;
 
   // events
+  /** Events waiting to be emitted (name, payload, …); set while a flush is scheduled. */
   #events: unknown[] | undefined = undefined;
-  #flushScheduled = false;
-  #streams: Set<MessageStreamImpl> | undefined = undefined;
-  #listenerErrorWarned = false;
+
+  #rareState(): RareState {
+    return (this.#rare ??= new RareState());
+  }
+  // reconnect backoff
+  get #reconnectCount(): number {
+    return this.#rare?.reconnectCount ?? 0;
+  }
+  set #reconnectCount(value: number) {
+    if (value !== 0 || this.#rare !== undefined) this.#rareState().reconnectCount = value;
+  }
+  get #previousDelay(): number {
+    return this.#rare?.previousDelay ?? 0;
+  }
+  set #previousDelay(value: number) {
+    if (value !== 0 || this.#rare !== undefined) this.#rareState().previousDelay = value;
+  }
+  get #reconnectAt(): number {
+    return this.#rare?.reconnectAt ?? 0;
+  }
+  set #reconnectAt(value: number) {
+    if (value !== 0 || this.#rare !== undefined) this.#rareState().reconnectAt = value;
+  }
+  get #cleanDisconnectDeadline(): number {
+    return this.#rare?.cleanDisconnectDeadline ?? 0;
+  }
+  set #cleanDisconnectDeadline(value: number) {
+    if (value !== 0 || this.#rare !== undefined) this.#rareState().cleanDisconnectDeadline = value;
+  }
+  get #flowWaitAt(): number {
+    return this.#rare?.flowWaitAt ?? 0;
+  }
+  set #flowWaitAt(value: number) {
+    if (value !== 0 || this.#rare !== undefined) this.#rareState().flowWaitAt = value;
+  }
+  /** Tombstones (aborted operations) in the queue. */
+  get #tombstones(): number {
+    return this.#rare?.tombstones ?? 0;
+  }
+  set #tombstones(value: number) {
+    if (value !== 0 || this.#rare !== undefined) this.#rareState().tombstones = value;
+  }
+  /** Unacked operations of a lost connection, waiting for the next one (write order). */
+  get #held(): Operation[] | undefined {
+    return this.#rare?.held;
+  }
+  set #held(value: Operation[] | undefined) {
+    if (value !== undefined || this.#rare !== undefined) this.#rareState().held = value;
+  }
+  /** The AWS IoT Core limits (publishes per second, bytes per second), with `AwsIotCoreDefaults` only. */
+  get #iotLimits(): IotLimits | undefined {
+    return this.#rare?.iotLimits;
+  }
+  set #iotLimits(value: IotLimits | undefined) {
+    if (value !== undefined || this.#rare !== undefined) this.#rareState().iotLimits = value;
+  }
+  get #inboundAliases(): InboundTopicAliasResolver | undefined {
+    return this.#rare?.inboundAliases;
+  }
+  set #inboundAliases(value: InboundTopicAliasResolver | undefined) {
+    if (value !== undefined || this.#rare !== undefined) this.#rareState().inboundAliases = value;
+  }
+  get #streams(): Set<MessageStreamImpl> | undefined {
+    return this.#rare?.streams;
+  }
+  set #streams(value: Set<MessageStreamImpl> | undefined) {
+    if (value !== undefined || this.#rare !== undefined) this.#rareState().streams = value;
+  }
+  /** The CONNECT of the next attempt, encoded ahead (see #prepareConnect); dropped once written. */
+  get #nextConnect(): PreparedConnect | undefined {
+    return this.#rare?.nextConnect;
+  }
+  set #nextConnect(value: PreparedConnect | undefined) {
+    if (value !== undefined || this.#rare !== undefined) this.#rareState().nextConnect = value;
+    if (value === undefined) this.#dropRareIfEmpty();
+  }
+
+  /** Frees the rare state once nothing is in it (after the first connection, typically). */
+  #dropRareIfEmpty(): void {
+    if (this.#rare?.isEmpty() === true) this.#rare = undefined;
+  }
+
+  #bit(bit: number): boolean {
+    return (this.#bits & bit) !== 0;
+  }
+  #setBit(bit: number, value: boolean): void {
+    this.#bits = value ? this.#bits | bit : this.#bits & ~bit;
+  }
+  /** Desired state: connected (true) or stopped (false). */
+  get #running(): boolean {
+    return this.#bit(RUNNING);
+  }
+  set #running(value: boolean) {
+    this.#setBit(RUNNING, value);
+  }
+  /** `close()` was called: operations fail with CLIENT_TERMINATED. */
+  get #closing(): boolean {
+    return this.#bit(CLOSING_CLIENT);
+  }
+  set #closing(value: boolean) {
+    this.#setBit(CLOSING_CLIENT, value);
+  }
+  get #hasConnectedSuccessfully(): boolean {
+    return this.#bit(HAS_CONNECTED);
+  }
+  set #hasConnectedSuccessfully(value: boolean) {
+    this.#setBit(HAS_CONNECTED, value);
+  }
+  get #listenerErrorWarned(): boolean {
+    return this.#bit(LISTENER_ERROR_WARNED);
+  }
+  set #listenerErrorWarned(value: boolean) {
+    this.#setBit(LISTENER_ERROR_WARNED, value);
+  }
 
   /**
    * Validates `config` synchronously and keeps a deep-frozen copy of it.
@@ -445,25 +893,28 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     super();
     const resolved = resolveClientConfig(config);
     this.#config = resolved;
-    this.#clock = resolved.clock;
     this.#clientId = resolved.connectProperties.clientId ?? '';
-    this.#outboundBehavior = resolved.topicAliasing.outboundBehavior;
-    this.#outboundAliases = createOutboundTopicAliasResolver(this.#outboundBehavior, resolved.topicAliasing.outboundCacheMaxSize);
-    this.#laneEligible =
-      this.#outboundBehavior === OutboundTopicAliasBehaviorType.Disabled &&
-      resolved.extendedValidationAndFlowControlOptions !== ClientExtendedValidationAndFlowControl.AwsIotCoreDefaults;
+    this.#outboundAliases = createOutboundTopicAliasResolver(this.#config.topicAliasing.outboundBehavior, resolved.topicAliasing.outboundCacheMaxSize);
+    this.#setBit(
+      LANE_ELIGIBLE,
+      this.#config.topicAliasing.outboundBehavior === OutboundTopicAliasBehaviorType.Disabled &&
+        resolved.extendedValidationAndFlowControlOptions !== ClientExtendedValidationAndFlowControl.AwsIotCoreDefaults,
+    );
     if (resolved.extendedValidationAndFlowControlOptions === ClientExtendedValidationAndFlowControl.AwsIotCoreDefaults) {
-      this.#publishRate = new TokenBucket({
-        ratePerSecond: IOT_CORE_LIMITS.publishesPerSecond,
-        capacity: IOT_CORE_LIMITS.publishesPerSecond,
-        clock: this.#clock,
-      });
-      this.#throughput = new TokenBucket({
-        ratePerSecond: IOT_CORE_LIMITS.bytesPerSecond,
-        capacity: IOT_CORE_LIMITS.bytesPerSecond,
-        clock: this.#clock,
-      });
+      this.#iotLimits = {
+        publishRate: new TokenBucket({
+          ratePerSecond: IOT_CORE_LIMITS.publishesPerSecond,
+          capacity: IOT_CORE_LIMITS.publishesPerSecond,
+          clock: this.#config.clock,
+        }),
+        throughput: new TokenBucket({
+          ratePerSecond: IOT_CORE_LIMITS.bytesPerSecond,
+          capacity: IOT_CORE_LIMITS.bytesPerSecond,
+          clock: this.#config.clock,
+        }),
+      };
     }
+    this.#prepareConnect();
   }
 
   /** The deep-frozen configuration of this client, every default applied. */
@@ -484,7 +935,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     if (this.#state === TERMINATED) throw terminatedError('start()');
     if (this.#running) return;
     this.#running = true;
-    if (debug.enabled) debug('client %d: start()', this.#serial);
+    if (debug.enabled) debug('client %d: start()', debugIdOf(this));
     if (this.#state === STOPPED) this.#enterConnecting();
     // Otherwise a shutdown is finishing: it continues with a reconnect since the client runs again.
   }
@@ -501,7 +952,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     if (this.#state === TERMINATED) return;
     let packet: (DisconnectPacket & { type: PacketType.Disconnect }) | undefined;
     if (disconnect !== undefined) packet = this.#checkDisconnect(disconnect);
-    if (debug.enabled) debug('client %d: stop(%s)', this.#serial, packet === undefined ? '' : `reason ${packet.reasonCode}`);
+    if (debug.enabled) debug('client %d: stop(%s)', debugIdOf(this), packet === undefined ? '' : `reason ${packet.reasonCode}`);
     this.#running = false;
     const conn = this.#conn;
     switch (this.#state) {
@@ -536,7 +987,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
    */
   close(): void {
     if (this.#state === TERMINATED) return;
-    if (debug.enabled) debug('client %d: close()', this.#serial);
+    if (debug.enabled) debug('client %d: close()', debugIdOf(this));
     this.#running = false;
     this.#closing = true;
     const conn = this.#conn;
@@ -547,7 +998,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     } else if (this.#state === PENDING_RECONNECT) {
       this.#enterStopped();
     } else {
-      this.#failEverything(terminatedError('operation'));
+      this.#failEverything(terminatedOperationError);
     }
     this.#setState(TERMINATED);
     this.#clearTimer();
@@ -581,7 +1032,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     }
     const invalid = validatePublish(packet);
     if (invalid !== undefined) return Promise.reject(invalid);
-    if (packet.qos === 0 && options === undefined && this.#state === CONNECTED && this.#queue.length === 0 && this.#laneEligible) {
+    if (packet.qos === 0 && options === undefined && this.#state === CONNECTED && (this.#queue === undefined || this.#queue.length === 0) && (this.#bits & LANE_ELIGIBLE) !== 0) {
       const payload = packet.payload;
       if (payload === undefined || payload === null || typeof payload === 'string' || payload instanceof Uint8Array) {
         return this.#publishFast(packet);
@@ -593,12 +1044,12 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#publishRate !== undefined) {
+    if (this.#rare?.iotLimits?.publishRate !== undefined) {
       const iotInvalid = validatePublishForIotCore(packet, payload.byteLength);
       if (iotInvalid !== undefined) return Promise.reject(iotInvalid);
     }
     const wire = new WirePublish(packet, payload);
-    if (this.#outboundBehavior !== OutboundTopicAliasBehaviorType.Manual) wire.topicAlias = undefined;
+    if (this.#config.topicAliasing.outboundBehavior !== OutboundTopicAliasBehaviorType.Manual) wire.topicAlias = undefined;
     let wireSize: number;
     try {
       wireSize = encodedSize(wire);
@@ -694,7 +1145,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
         return Promise.reject(new Mqtt5Error('AWS_ERROR_MQTT5_SUBSCRIBE_OPTIONS_VALIDATION', 'subscribe: QoS 2 is not supported yet'));
       }
     }
-    if (this.#publishRate !== undefined) {
+    if (this.#rare?.iotLimits?.publishRate !== undefined) {
       const iotInvalid = validateSubscribeForIotCore(packet);
       if (iotInvalid !== undefined) return Promise.reject(iotInvalid);
     }
@@ -721,7 +1172,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     if (this.#state === TERMINATED) return Promise.reject(terminatedError('unsubscribe'));
     const invalid = validateUnsubscribe(packet);
     if (invalid !== undefined) return Promise.reject(invalid);
-    if (this.#publishRate !== undefined) {
+    if (this.#rare?.iotLimits?.publishRate !== undefined) {
       const iotInvalid = validateUnsubscribeForIotCore(packet);
       if (iotInvalid !== undefined) return Promise.reject(iotInvalid);
     }
@@ -781,27 +1232,33 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
   // State machine
 
   #setState(next: number): void {
-    if (debug.enabled) debug('client %d: %s -> %s', this.#serial, STATE_NAMES[this.#state], STATE_NAMES[next]);
+    if (debug.enabled) debug('client %d: %s -> %s', debugIdOf(this), STATE_NAMES[this.#state], STATE_NAMES[next]);
     this.#state = next;
   }
 
   #enterConnecting(): void {
-    const conn = new Connection(++this.#connSerial, this);
+    const conn = new Connection(nextConnectionId++, this);
     this.#conn = conn;
     this.#setState(CONNECTING);
-    this.#queueEvent('attemptingConnect', {});
+    // Queued first, but its flush is scheduled only after the connector ran: a TCP connector starts
+    // the connect itself in a nextTick, which then runs before the listeners do.
+    const events = this.#events;
+    const flushScheduled = events !== undefined;
+    if (flushScheduled) events.push('attemptingConnect', {});
+    else this.#events = ['attemptingConnect', {}];
     if (connectChannel.hasSubscribers) {
       connectChannel.publish({ client: this, phase: 'attempt', hostName: this.#config.hostName, port: this.#config.port });
     }
     let pending: Promise<Transport>;
     try {
-      pending = this.#config.connector({ signal: (conn.abort as AbortController).signal });
+      pending = this.#config.connector(conn.abort as ConnectAttempt);
       if (typeof (pending as Partial<Promise<Transport>> | null)?.then !== 'function') {
         pending = Promise.reject(new TypeError('the connector did not return a promise'));
       }
     } catch (error) {
       pending = Promise.reject(error);
     }
+    if (!flushScheduled) process.nextTick(flushEventsOf, this);
     pending.then(
       (transport) => this.#onTransport(conn, transport),
       (error: unknown) => {
@@ -831,57 +1288,99 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     }
     conn.transport = transport;
     conn.abort = undefined;
-    const props = this.#config.connectProperties;
-    conn.decoder = new Decoder({
-      maximumPacketSize: props.maximumPacketSizeBytes,
-      onPacket: (packet: Packet) => this.#onPacket(conn, packet),
-    });
-    conn.onData = (chunk) => this.#onData(conn, chunk);
-    conn.onDrain = () => {
-      if (conn.closed) return;
-      conn.waitingDrain = false;
-      this.#service();
-    };
-    conn.onError = (error) => {
-      if (conn.closed) return;
-      this.#shutdown(conn, transportError(error));
-    };
-    conn.onClose = () => {
-      if (conn.lingerTimer !== undefined) {
-        this.#clock.clearTimeout(conn.lingerTimer);
-        conn.lingerTimer = undefined;
-      }
-      if (conn.closed) return;
-      conn.closing = true;
-      conn.error ??= stateError('AWS_ERROR_MQTT_UNEXPECTED_HANGUP', 'the server closed the connection');
-      this.#finishShutdown(conn);
-    };
-    conn.onWriteDone = (error) => this.#onWriteDone(conn, error);
-    transport.on('data', conn.onData);
-    transport.on('drain', conn.onDrain);
-    transport.on('error', conn.onError);
-    transport.on('close', conn.onClose);
+    // A Node stream keeps what it receives until a 'data' listener is attached, and emits its
+    // events asynchronously: the CONNECT can go out first, and the listeners, the decoder and the
+    // CONNACK timer be set up while it travels. Any other transport gets its listeners first.
+    const buffersInbound = transport instanceof Readable;
+    if (!buffersInbound) this.#attach(conn, transport);
 
     this.#setState(MQTT_CONNECT);
+    // The CONNECT is encoded ahead (see #prepareConnect); again here only if it no longer matches.
+    let prepared = this.#nextConnect;
+    this.#nextConnect = undefined;
+    if (prepared === undefined || prepared.packet.cleanStart !== this.#cleanStart() || prepared.packet.clientId !== this.#clientId) {
+      const packet = this.#connectPacket();
+      try {
+        prepared = { packet, bytes: encode(packet) };
+      } catch (error) {
+        conn.connect = packet;
+        if (buffersInbound) this.#attach(conn, transport);
+        this.#shutdown(conn, new Mqtt5Error('AWS_ERROR_MQTT5_ENCODE_FAILURE', `CONNECT: ${(error as Error).message}`, { cause: error }));
+        return;
+      }
+    }
+    conn.connect = prepared.packet;
+    this.#write(conn, prepared.bytes);
+    if (buffersInbound) this.#attach(conn, transport);
+    if (conn.closed) return; // the write failed at once
+    this.#connackDeadline = this.#deadlineIn(this.#config.connackTimeoutMs);
+    this.#armTimer(this.#connackDeadline);
+  }
+
+  /** The connection's decoder and transport listeners. */
+  #attach(conn: Connection, transport: Transport): void {
+    conn.decoder = new ConnectionDecoder(conn, this.#config.connectProperties.maximumPacketSizeBytes);
+    if (transport instanceof EventEmitter) {
+      // Node emitters call listeners with the emitter as `this`: shared listeners find the
+      // connection in a WeakMap, so a connection holds no closure per event.
+      connectionOf.set(transport, conn);
+      transport.on('data', onTransportData);
+      transport.on('drain', onTransportDrain);
+      transport.on('error', onTransportError);
+      transport.on('close', onTransportClose);
+    } else {
+      transport.on('data', (chunk) => this.#onData(conn, chunk));
+      transport.on('drain', () => this.#onDrain(conn));
+      transport.on('error', (error) => this.#onTransportError(conn, error));
+      transport.on('close', () => this.#onTransportClose(conn));
+    }
+  }
+
+  /** The CONNECT of the next attempt (the configured one, with this attempt's clean start and client id). */
+  #connectPacket(): ConnectPacket & { type: PacketType.Connect } {
     const inbound = this.#config.topicAliasing;
-    const connect: ConnectPacket & { type: PacketType.Connect } = {
-      ...props,
+    return {
+      ...this.#config.connectProperties,
       type: PacketType.Connect,
       cleanStart: this.#cleanStart(),
       clientId: this.#clientId,
       topicAliasMaximum: inbound.inboundBehavior === InboundTopicAliasBehaviorType.Enabled ? inbound.inboundCacheMaxSize : undefined,
     };
-    conn.connect = connect;
-    let bytes: Buffer;
+  }
+
+  /**
+   * Encodes the CONNECT of the first attempt now (construction) rather than between `start()` and
+   * the write; an encoding failure is left for the attempt to report.
+   */
+  #prepareConnect(): void {
+    const packet = this.#connectPacket();
     try {
-      bytes = encode(connect);
-    } catch (error) {
-      this.#shutdown(conn, new Mqtt5Error('AWS_ERROR_MQTT5_ENCODE_FAILURE', `CONNECT: ${(error as Error).message}`, { cause: error }));
-      return;
+      this.#nextConnect = { packet, bytes: encode(packet) };
+    } catch {
+      this.#nextConnect = undefined;
     }
-    this.#connackDeadline = this.#clock.now() + this.#config.connackTimeoutMs;
-    this.#armTimer(this.#connackDeadline);
-    this.#write(conn, bytes);
+  }
+
+  #onDrain(conn: Connection): void {
+    if (conn.closed) return;
+    conn.waitingDrain = false;
+    this.#service();
+  }
+
+  #onTransportError(conn: Connection, error: Error): void {
+    if (conn.closed) return;
+    this.#shutdown(conn, transportError(error));
+  }
+
+  #onTransportClose(conn: Connection): void {
+    if (conn.lingerTimer !== undefined) {
+      this.#config.clock.clearTimeout(conn.lingerTimer);
+      conn.lingerTimer = undefined;
+    }
+    if (conn.closed) return;
+    conn.closing = true;
+    conn.error ??= stateError('AWS_ERROR_MQTT_UNEXPECTED_HANGUP', 'the server closed the connection');
+    this.#finishShutdown(conn);
   }
 
   #cleanStart(): boolean {
@@ -927,7 +1426,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     this.#clientId = settings.clientId;
     conn.connect = undefined; // only needed until now: keep an idle connection small
     conn.connack = undefined;
-    const now = this.#clock.now();
+    const now = this.#deadlineBase();
     conn.successful = true;
     conn.connectedAt = now;
     this.#hasConnectedSuccessfully = true;
@@ -941,15 +1440,19 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     if (connectChannel.hasSubscribers) {
       connectChannel.publish({ client: this, phase: 'success', hostName: this.#config.hostName, port: this.#config.port, connack, settings });
     }
-    if (debug.enabled) debug('client %d: connected as %j (session %s)', this.#serial, settings.clientId, settings.rejoinedSession ? 'resumed' : 'new');
-    this.#scheduleService();
+    if (debug.enabled) debug('client %d: connected as %j (session %s)', debugIdOf(this), settings.clientId, settings.rejoinedSession ? 'resumed' : 'new');
+    // Operations queued while offline (or held over the disconnect) go out now; nothing else can be
+    // pending on a connection that just started.
+    if ((this.#queue !== undefined && this.#queue.length > 0) || (this.#lane !== undefined && this.#lane.length > 0)) {
+      this.#scheduleService();
+    }
   }
 
   #enterCleanDisconnect(): void {
     this.#setState(CLEAN_DISCONNECT);
     this.#nextPingAt = 0;
     this.#pingDeadline = 0;
-    this.#cleanDisconnectDeadline = this.#clock.now() + Math.min(this.#config.pingTimeoutMs, CLEAN_DISCONNECT_TIMEOUT_MS);
+    this.#cleanDisconnectDeadline = this.#deadlineIn(Math.min(this.#config.pingTimeoutMs, CLEAN_DISCONNECT_TIMEOUT_MS));
     this.#armTimer(this.#cleanDisconnectDeadline);
     this.#service();
   }
@@ -962,7 +1465,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     if (conn.closing || conn.closed) return;
     conn.closing = true;
     conn.error = error;
-    if (debug.enabled) debug('client %d: connection %d ends: %s %s', this.#serial, conn.id, error.code, error.message);
+    if (debug.enabled) debug('client %d: connection %d ends: %s %s', debugIdOf(this), conn.id, error.code, error.message);
     if (
       disconnectReason !== undefined &&
       conn.transport !== undefined &&
@@ -995,7 +1498,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     } else if (conn.disconnectWritten) {
       try {
         transport.end();
-        conn.lingerTimer = this.#clock.setTimeout(() => {
+        conn.lingerTimer = this.#config.clock.setTimeout(() => {
           conn.lingerTimer = undefined;
           safeDestroy(transport);
         }, LINGER_MS);
@@ -1009,7 +1512,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     this.#onDisconnectOperations(conn);
 
     if (conn.successful) {
-      if (this.#clock.now() - conn.connectedAt >= this.#config.minConnectedTimeToResetReconnectDelayMs) {
+      if (this.#config.clock.now() - conn.connectedAt >= this.#config.minConnectedTimeToResetReconnectDelayMs) {
         this.#reconnectCount = 0;
         this.#previousDelay = 0;
       }
@@ -1042,8 +1545,8 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     this.#reconnectCount++;
     this.#previousDelay = delay;
     this.#setState(PENDING_RECONNECT);
-    if (debug.enabled) debug('client %d: reconnecting in %d ms', this.#serial, delay);
-    this.#reconnectAt = this.#clock.now() + delay;
+    if (debug.enabled) debug('client %d: reconnecting in %d ms', debugIdOf(this), delay);
+    this.#reconnectAt = this.#deadlineIn(delay);
     this.#armTimer(this.#reconnectAt);
   }
 
@@ -1052,11 +1555,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     this.#reconnectAt = 0;
     this.#clearTimer();
     this.#hasConnectedSuccessfully = false;
-    this.#failEverything(
-      this.#closing
-        ? terminatedError('operation')
-        : stateError('AWS_ERROR_MQTT5_USER_REQUESTED_STOP', 'the client was stopped before the operation completed'),
-    );
+    this.#failEverything(this.#closing ? terminatedOperationError : stoppedOperationError);
     this.#queueEvent('stopped', {});
   }
 
@@ -1064,22 +1563,45 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
   // The timer
 
   #armTimer(at: number): void {
-    if (at >= this.#timerAt || this.#state === TERMINATED) return;
-    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    if ((this.#timerArmed() && at >= this.#timerAt) || this.#state === TERMINATED) return;
     this.#timerAt = at;
-    this.#timer = this.#clock.setTimeout(this.#onTimerTask, at - this.#clock.now());
+    if (this.#config.clock === systemClock) {
+      systemTimers.arm(this);
+      return;
+    }
+    if (this.#timer !== undefined) this.#config.clock.clearTimeout(this.#timer);
+    this.#timer = this.#config.clock.setTimeout(() => this.#onTimer(), at - this.#config.clock.now());
   }
 
   #clearTimer(): void {
-    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    if (this.#timerIndex >= 0) systemTimers.remove(this);
+    if (this.#timer !== undefined) this.#config.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#timerAt = Infinity;
+  }
+
+  #timerArmed(): boolean {
+    return this.#timerIndex >= 0 || this.#timer !== undefined;
+  }
+
+  /**
+   * The base of a deadline: the clock's reading, on the system clock rounded up to a whole
+   * millisecond. Deadlines are then small integers, which V8 stores in the field itself (a
+   * fractional one costs a 16-byte heap number per field and client), and never earlier than exact.
+   */
+  #deadlineBase(): number {
+    const clock = this.#config.clock;
+    return clock === systemClock ? Math.ceil(clock.now()) : clock.now();
+  }
+
+  /** The deadline `delayMs` from now (see #deadlineBase). */
+  #deadlineIn(delayMs: number): number {
+    const clock = this.#config.clock;
+    return clock === systemClock ? Math.ceil(clock.now() + delayMs) : clock.now() + delayMs;
   }
 
   #onTimer(): void {
     this.#timer = undefined;
-    this.#timerAt = Infinity;
-    const now = this.#clock.now();
+    const now = this.#config.clock.now();
     const conn = this.#conn;
     switch (this.#state) {
       case PENDING_RECONNECT:
@@ -1116,12 +1638,14 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
         }
         if (this.#nextPingAt !== 0 && now >= this.#nextPingAt) {
           const keepAliveMs = (this.#settings as NegotiatedSettings).serverKeepAlive * 1000;
-          this.#nextPingAt = now + keepAliveMs;
+          this.#nextPingAt = this.#deadlineIn(keepAliveMs);
           conn.pingPending = true;
           this.#scheduleService();
         }
-        for (let op = this.#ackDeadlines.popExpired(now); op !== undefined; op = this.#ackDeadlines.popExpired(now)) {
-          this.#expireOperation(op);
+        if (this.#ackDeadlines !== undefined) {
+          for (let op = this.#ackDeadlines.popExpired(now); op !== undefined; op = this.#ackDeadlines?.popExpired(now)) {
+            this.#expireOperation(op);
+          }
         }
         if (this.#flowWaitAt !== 0 && now >= this.#flowWaitAt) {
           this.#flowWaitAt = 0;
@@ -1148,7 +1672,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
         for (const deadline of [this.#cleanDisconnectDeadline, this.#pingDeadline, this.#nextPingAt, this.#flowWaitAt]) {
           if (deadline !== 0 && deadline < at) at = deadline;
         }
-        at = Math.min(at, this.#ackDeadlines.earliest());
+        if (this.#ackDeadlines !== undefined) at = Math.min(at, this.#ackDeadlines.earliest());
         break;
       default:
         return;
@@ -1209,7 +1733,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
       op.onAbort = () => this.#abortOperation(op);
       signal.addEventListener('abort', op.onAbort, { once: true });
     }
-    this.#queue.push(op);
+    (this.#queue ??= new Deque<Operation>()).push(op);
     if (this.#state === CONNECTED) this.#scheduleService();
     return promise;
   }
@@ -1265,7 +1789,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
         op.state = OP_DONE;
         this.#tombstones++;
         if (this.#settle(op)) op.reject(error);
-        if (this.#tombstones > 1024 && this.#tombstones * 2 > this.#queue.length) {
+        if (this.#queue !== undefined && this.#tombstones > 1024 && this.#tombstones * 2 > this.#queue.length) {
           this.#queue.filter((queued) => !queued.settled);
           this.#tombstones = 0;
         }
@@ -1302,8 +1826,10 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
 
     // QoS 0 PUBLISHes of the pending write, and of the fast lane (never kept offline).
     const writing = conn.writeOps;
-    for (let i = 0; i < writing.length; i++) this.#failOperation(writing[i] as Operation, offline());
-    writing.length = 0;
+    if (writing !== undefined) {
+      for (let i = 0; i < writing.length; i++) this.#failOperation(writing[i] as Operation, offline());
+      writing.length = 0;
+    }
     const lane = this.#lane;
     this.#lane = undefined;
     this.#laneTail = undefined;
@@ -1318,7 +1844,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
 
     // Queued operations the policy does not keep.
     const queue = this.#queue;
-    if (queue.length > 0) {
+    if (queue !== undefined && queue.length > 0) {
       let dropped = false;
       for (let i = 0; i < queue.length; i++) {
         const op = queue.at(i) as Operation;
@@ -1371,7 +1897,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
         }
       }
     }
-    this.#ackDeadlines.clear();
+    this.#ackDeadlines?.clear();
     this.#qos1InFlight = 0;
   }
 
@@ -1398,33 +1924,39 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
             );
         }
       }
-      for (let i = front.length - 1; i >= 0; i--) this.#queue.unshift(front[i] as Operation);
+      const queue = (this.#queue ??= new Deque<Operation>());
+      for (let i = front.length - 1; i >= 0; i--) queue.unshift(front[i] as Operation);
     }
     this.#qos1InFlight = 0;
-    this.#publishRate?.reset(0);
-    this.#throughput?.reset(0);
+    this.#rare?.iotLimits?.publishRate?.reset(0);
+    this.#rare?.iotLimits?.throughput?.reset(0);
     this.#outboundAliases.reset(settings.topicAliasMaximumToServer);
     this.#inboundAliases?.reset(settings.topicAliasMaximumToClient);
   }
 
-  /** Fails every remaining operation (entering STOPPED or TERMINATED). */
-  #failEverything(error: Mqtt5Error): void {
+  /**
+   * Fails every remaining operation (entering STOPPED or TERMINATED) with one error, made only if
+   * there is an operation to fail (an error captures a stack trace: not free on every stop).
+   */
+  #failEverything(makeError: () => Mqtt5Error): void {
+    let made: Mqtt5Error | undefined;
+    const error = (): Mqtt5Error => (made ??= makeError());
     const held = this.#held;
     this.#held = undefined;
-    if (held !== undefined) for (const op of held) this.#failOperation(op, error);
+    if (held !== undefined) for (const op of held) this.#failOperation(op, error());
     const table = this.#idTable;
     this.#idTable = undefined;
     if (table !== undefined) {
       for (const op of table.values()) {
         op.state = OP_DONE;
-        if (this.#settle(op)) op.reject(error);
+        if (this.#settle(op)) op.reject(error());
       }
     }
-    this.#ackDeadlines.clear();
+    this.#ackDeadlines?.clear();
     this.#qos1InFlight = 0;
     const queue = this.#queue;
-    while (queue.length > 0) this.#failOperation(queue.shift() as Operation, error);
-    queue.clear();
+    this.#queue = undefined;
+    if (queue !== undefined) while (queue.length > 0) this.#failOperation(queue.shift() as Operation, error());
     this.#tombstones = 0;
   }
 
@@ -1445,10 +1977,11 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
   // Writing
 
   #scheduleService(): void {
-    if (this.#serviceScheduled) return;
-    this.#serviceScheduled = true;
+    // (a bit test, not a private accessor: those are calls, and this runs for every operation)
+    if ((this.#bits & SERVICE_SCHEDULED) !== 0) return;
+    this.#bits |= SERVICE_SCHEDULED;
     queueMicrotask(() => {
-      this.#serviceScheduled = false;
+      this.#bits &= ~SERVICE_SCHEDULED;
       this.#service();
     });
   }
@@ -1498,7 +2031,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
       buffer[offset++] = 0xc0;
       buffer[offset++] = 0;
       const settings = this.#settings as NegotiatedSettings;
-      this.#pingDeadline = this.#clock.now() + Math.min(this.#config.pingTimeoutMs, (settings.serverKeepAlive * 1000) / 2);
+      this.#pingDeadline = this.#deadlineIn(Math.min(this.#config.pingTimeoutMs, (settings.serverKeepAlive * 1000) / 2));
       this.#armTimer(this.#pingDeadline);
     }
     const pubacks = conn.pubacks;
@@ -1522,7 +2055,8 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     conn.writePending = true;
     let accepted: boolean;
     try {
-      accepted = (conn.transport as Transport).write(bytes, conn.onWriteDone);
+      // The callback is made per write (at most one pending): an idle connection keeps none.
+      accepted = (conn.transport as Transport).write(bytes, onConnectionWriteDone.bind(conn));
     } catch (error) {
       conn.writePending = false;
       this.#shutdown(conn, transportError(error));
@@ -1539,7 +2073,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
       return;
     }
     const ops = conn.writeOps;
-    if (ops.length > 0) {
+    if (ops !== undefined && ops.length > 0) {
       for (let i = 0; i < ops.length; i++) {
         const op = ops[i] as Operation;
         op.state = OP_DONE;
@@ -1575,7 +2109,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
       return;
     }
     if (this.#settings !== undefined && conn.successful && bytes.length > this.#settings.maximumPacketSizeToServer) {
-      if (debug.enabled) debug('client %d: DISCONNECT larger than the server maximum packet size; closing without it', this.#serial);
+      if (debug.enabled) debug('client %d: DISCONNECT larger than the server maximum packet size; closing without it', debugIdOf(this));
       this.#finishShutdown(conn);
       return;
     }
@@ -1588,14 +2122,14 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     const settings = this.#settings as NegotiatedSettings;
     const queue = this.#queue;
     const batch = scratchBatch;
-    const publishRate = this.#publishRate;
-    const throughput = this.#throughput;
-    const aliasing = this.#outboundBehavior !== OutboundTopicAliasBehaviorType.Disabled;
+    const publishRate = this.#rare?.iotLimits?.publishRate;
+    const throughput = this.#rare?.iotLimits?.throughput;
+    const aliasing = this.#config.topicAliasing.outboundBehavior !== OutboundTopicAliasBehaviorType.Disabled;
     const maximumPacketSize = settings.maximumPacketSizeToServer;
     let size = this.#controlSize(conn);
     let flowWaitMs = 0;
 
-    while (queue.length > 0) {
+    while (queue !== undefined && queue.length > 0) {
       const op = queue.peek() as Operation;
       if (op.settled) {
         queue.shift();
@@ -1704,15 +2238,14 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     }
 
     if (flowWaitMs > 0) {
-      this.#flowWaitAt = this.#clock.now() + flowWaitMs;
+      this.#flowWaitAt = this.#deadlineIn(flowWaitMs);
       this.#armTimer(this.#flowWaitAt);
     }
     if (size === 0) return;
 
-    const now = this.#clock.now();
+    const now = this.#deadlineBase();
     const buffer = Buffer.allocUnsafe(size);
     let offset = this.#encodeControl(conn, buffer, 0);
-    const writeOps = conn.writeOps;
     const defaultAckMs = this.#config.ackTimeoutSeconds * 1000;
     let unacked = false;
     for (let i = 0; i < batch.length; i++) {
@@ -1734,11 +2267,11 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
       if (op.aliasedTopic !== undefined) this.#restoreTopic(op, op.packet as WirePublish);
       if (op.kind === OP_PUBLISH && op.qos === 0) {
         op.state = OP_WRITING;
-        writeOps.push(op);
+        (conn.writeOps ??= []).push(op);
       } else {
         op.state = OP_UNACKED;
         op.deadline = now + (op.ackTimeoutMs || defaultAckMs);
-        this.#ackDeadlines.add(op);
+        (this.#ackDeadlines ??= new AckDeadlines()).add(op);
         unacked = true;
         if (!op.settled) {
           op.countedUnacked = true;
@@ -1748,7 +2281,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
       }
     }
     batch.length = 0;
-    if (unacked) this.#armTimer(this.#ackDeadlines.earliest());
+    if (unacked) this.#armTimer((this.#ackDeadlines as AckDeadlines).earliest());
     if (offset === 0) return;
     this.#write(conn, offset === size ? buffer : buffer.subarray(0, offset));
   }
@@ -1759,7 +2292,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     if (topic === undefined) return;
     op.aliasedTopic = undefined;
     wire.topicName = topic;
-    wire.topicAlias = this.#outboundBehavior === OutboundTopicAliasBehaviorType.Manual ? op.userAlias : undefined;
+    wire.topicAlias = this.#config.topicAliasing.outboundBehavior === OutboundTopicAliasBehaviorType.Manual ? op.userAlias : undefined;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1847,7 +2380,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     const id = packet.packetId;
     const op = table?.get(id);
     if (op === undefined || op.state === OP_QUEUED) {
-      if (debug.enabled) debug('client %d: %s for unknown packet id %d ignored', this.#serial, name, id);
+      if (debug.enabled) debug('client %d: %s for unknown packet id %d ignored', debugIdOf(this), name, id);
       return;
     }
     if (op.kind !== kind) {
@@ -1855,7 +2388,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     }
     (table as Map<number, Operation>).delete(id);
     if (op.state === OP_DONE) return; // a late ack after the ack timeout: the id is free again
-    this.#ackDeadlines.remove(op);
+    this.#ackDeadlines?.remove(op);
     op.state = OP_DONE;
     if (kind === OP_PUBLISH) {
       this.#qos1InFlight--;
@@ -1908,11 +2441,13 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
   // Events
 
   #queueEvent(name: string, payload: unknown): void {
-    (this.#events ??= []).push(name, payload);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      process.nextTick(flushEventsOf, this);
+    const events = this.#events;
+    if (events !== undefined) {
+      events.push(name, payload); // a flush is scheduled (or running: it delivers these too)
+      return;
     }
+    this.#events = [name, payload];
+    process.nextTick(flushEventsOf, this);
   }
 
   #flushEvents(): void {
@@ -1929,7 +2464,6 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
       }
     } finally {
       this.#events = undefined;
-      this.#flushScheduled = false;
     }
   }
 
@@ -1950,7 +2484,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
 
   #listenerFailed(name: string, error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
-    if (debug.enabled) debug('client %d: a %s listener threw: %s', this.#serial, name, message);
+    if (debug.enabled) debug('client %d: a %s listener threw: %s', debugIdOf(this), name, message);
     if (this.#listenerErrorWarned) return;
     this.#listenerErrorWarned = true;
     process.emitWarning(`an Mqtt5Client '${name}' listener threw (the client carries on; further ones are logged with NODE_DEBUG=mqtt5): ${message}`, {

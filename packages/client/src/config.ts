@@ -303,25 +303,40 @@ function resolveTopicAliasing(value: unknown): Readonly<Required<TopicAliasingOp
   if (value != null && !isObject(value)) fail(CLIENT, `topicAliasingOptions must be an object, got ${describe(value)}`);
   const o = (value ?? {}) as Record<string, unknown>;
   const prefix = 'topicAliasingOptions.';
-  return Object.freeze({
-    outboundBehavior: enumOption<OutboundTopicAliasBehaviorType>(
-      o,
-      'outboundBehavior',
-      OutboundTopicAliasBehaviorType.Disabled,
-      3,
-      prefix,
-    ),
-    outboundCacheMaxSize: numberOption(o, 'outboundCacheMaxSize', DEFAULTS.outboundCacheMaxSize, U16_MAX, prefix),
-    inboundBehavior: enumOption<InboundTopicAliasBehaviorType>(
-      o,
-      'inboundBehavior',
-      InboundTopicAliasBehaviorType.Disabled,
-      2,
-      prefix,
-    ),
-    inboundCacheMaxSize: numberOption(o, 'inboundCacheMaxSize', DEFAULTS.inboundCacheMaxSize, U16_MAX, prefix),
-  });
+  const outboundBehavior = enumOption<OutboundTopicAliasBehaviorType>(
+    o,
+    'outboundBehavior',
+    OutboundTopicAliasBehaviorType.Disabled,
+    3,
+    prefix,
+  );
+  const outboundCacheMaxSize = numberOption(o, 'outboundCacheMaxSize', DEFAULTS.outboundCacheMaxSize, U16_MAX, prefix);
+  const inboundBehavior = enumOption<InboundTopicAliasBehaviorType>(
+    o,
+    'inboundBehavior',
+    InboundTopicAliasBehaviorType.Disabled,
+    2,
+    prefix,
+  );
+  const inboundCacheMaxSize = numberOption(o, 'inboundCacheMaxSize', DEFAULTS.inboundCacheMaxSize, U16_MAX, prefix);
+  const d = DEFAULT_TOPIC_ALIASING;
+  if (
+    outboundBehavior === d.outboundBehavior &&
+    outboundCacheMaxSize === d.outboundCacheMaxSize &&
+    inboundBehavior === d.inboundBehavior &&
+    inboundCacheMaxSize === d.inboundCacheMaxSize
+  ) {
+    return d; // the common case: one frozen object for every client
+  }
+  return Object.freeze({ outboundBehavior, outboundCacheMaxSize, inboundBehavior, inboundCacheMaxSize });
 }
+
+const DEFAULT_TOPIC_ALIASING: Readonly<Required<TopicAliasingOptions>> = Object.freeze({
+  outboundBehavior: OutboundTopicAliasBehaviorType.Disabled,
+  outboundCacheMaxSize: DEFAULTS.outboundCacheMaxSize,
+  inboundBehavior: InboundTopicAliasBehaviorType.Disabled,
+  inboundCacheMaxSize: DEFAULTS.inboundCacheMaxSize,
+});
 
 /** An enum option whose `Default` (0) or absence resolves to `resolved`; valid values 0..max. */
 function enumOption<E extends number>(
@@ -430,9 +445,9 @@ const CONNECT_FIELDS: Readonly<Record<string, Copier>> = {
 /** The non-null `fields` of `o`, each through its copier. Values of the wrong type are kept for the validator. */
 function copyFields(o: Record<string, unknown>, fields: Readonly<Record<string, Copier>>): Record<string, unknown> {
   const copy: Record<string, unknown> = {};
-  for (const [name, copier] of Object.entries(fields)) {
+  for (const name in fields) {
     const value = o[name];
-    if (value != null) copy[name] = copier(value);
+    if (value != null) copy[name] = (fields[name] as Copier)(value);
   }
   return copy;
 }

@@ -38,3 +38,4 @@ export { systemClock } from './clock.js';
 export { DIAGNOSTICS_CHANNELS, type ClientConnectMessage, type ClientDisconnectMessage } from './diagnostics.js';
 export { IOT_CORE_LIMITS } from './iot-core.js';
 export type { Connector, ConnectOptions, Transport } from './transport.js';
+export { abortError, isTlsError, toTransportError, type ConnectPhase } from './transport-errors.js';

@@ -90,6 +90,9 @@ class DisabledOutboundResolver implements OutboundTopicAliasResolver {
   }
 }
 
+/** Stateless: one for every client. */
+const DISABLED_OUTBOUND_RESOLVER: OutboundTopicAliasResolver = new DisabledOutboundResolver();
+
 /**
  * Manual: the user picks the alias. Alias A already bound to this very topic → alias only; otherwise
  * topic + alias, rebinding A. The user always passes the full topic, since bindings are lost on reconnect.
@@ -221,6 +224,6 @@ export function createOutboundTopicAliasResolver(
     case OutboundTopicAliasBehaviorType.LRU:
       return new LruOutboundResolver(cacheMaxSize);
     default:
-      return new DisabledOutboundResolver();
+      return DISABLED_OUTBOUND_RESOLVER;
   }
 }

@@ -33,6 +33,18 @@ export interface Transport {
   removeListener(event: 'data' | 'drain' | 'error' | 'close', listener: (...args: never[]) => void): unknown;
 }
 
+/**
+ * Key of an optional method of the {@link ConnectOptions} the client makes, for the connectors of
+ * this SDK: `options[ATTEMPT_ON_ABORT](callback)` sets the attempt's one abort callback (called
+ * with the abort reason), `options[ATTEMPT_ON_ABORT](undefined)` clears it; it returns false when
+ * the attempt is aborted already. It does what an `'abort'` listener on `options.signal` does,
+ * without the AbortController and EventTarget listener that each attempt would otherwise cost.
+ * A registered symbol (`Symbol.for`), so that a connector needs no import to look for it; other
+ * connectors use `signal`.
+ * @internal
+ */
+export const ATTEMPT_ON_ABORT: unique symbol = Symbol.for('@mqtt5/client.ConnectOptions.onAbort');
+
 /** What the client hands a {@link Connector} for one connection attempt. */
 export interface ConnectOptions {
   /**
@@ -49,6 +61,7 @@ export interface ConnectOptions {
  * `AWS_IO_SOCKET_CONNECTION_REFUSED`, `AWS_IO_SOCKET_TIMEOUT`, `AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE`,
  * `AWS_ERROR_HTTP_WEBSOCKET_UPGRADE_FAILURE`, `AWS_ERROR_HTTP_PROXY_CONNECT_FAILED`, …) and the
  * underlying error as `cause`. Any other rejection is reported as `AWS_ERROR_TRANSPORT_FAILURE`.
+ * `toTransportError` of this package maps a Node.js error to these codes.
  * A connector must always settle: it owns its connect timeout.
  */
 export type Connector = (options: ConnectOptions) => Promise<Transport>;

@@ -50,8 +50,12 @@ export interface DecoderOptions {
    * `reasonCode` of 0x95 (Packet Too Large). Default and upper bound: 268435460.
    */
   maximumPacketSize?: number;
-  /** Receives every decoded packet, in order. Without it, `feed()` decodes and drops packets. */
-  onPacket?: (packet: Packet) => void;
+  /**
+   * Receives every decoded packet, in order, called with the decoder as `this` (so a subclass can
+   * pass one shared function rather than a closure per decoder). Without it, `feed()` decodes and
+   * drops packets.
+   */
+  onPacket?: (this: Decoder, packet: Packet) => void;
 }
 
 const DECODE_ERROR = 'AWS_ERROR_MQTT5_DECODE_PROTOCOL_ERROR';
@@ -587,7 +591,7 @@ function decodeAuth(): Packet {
 }
 
 /** Decodes the body buf[start..end) of a frame whose first byte passed {@link firstByteProblem}. */
-function decodeBody(first: number, buf: Buffer, start: number, stop: number, cache: TopicCache): Packet {
+function decodeBody(first: number, buf: Buffer, start: number, stop: number, cache: TopicCache | undefined): Packet {
   B = buf;
   P = start;
   E = stop;
@@ -596,7 +600,7 @@ function decodeBody(first: number, buf: Buffer, start: number, stop: number, cac
   try {
     switch (type) {
       case 3:
-        return decodePublish(first, cache);
+        return decodePublish(first, cache as TopicCache);
       case 4:
       case 5:
       case 6:
@@ -673,6 +677,27 @@ function toBuffer(chunk: Uint8Array): Buffer {
 
 function noop(): void {}
 
+/** Where decoded packets go: `onPacket`, or the collector of `decodeAll`. */
+type PacketSink = (this: Decoder, packet: Packet) => void;
+
+/** A frame split across chunks: its fixed header so far, or its body so far. */
+class SplitFrame {
+  /** The first byte and the remaining-length bytes received so far (allocated on the first split header). */
+  header: Uint8Array | undefined = undefined;
+  headerLength = 0;
+  /** The body, allocated at its exact size. */
+  body: Buffer | undefined = undefined;
+  bodyFilled = 0;
+  bodyFirst = 0;
+  bodyHeaderLength = 0;
+
+  clear(): void {
+    this.headerLength = 0;
+    this.body = undefined;
+    this.bodyFilled = 0;
+  }
+}
+
 /**
  * Streaming MQTT 5 decoder: `feed()` it the bytes of a connection as they arrive; it calls
  * `onPacket` for each complete packet. Decodes all 15 packet types.
@@ -680,20 +705,18 @@ function noop(): void {}
 export class Decoder {
   /** The largest packet accepted, in bytes, fixed header included. */
   readonly maximumPacketSize: number;
-  private readonly onPacket: (packet: Packet) => void;
+  private readonly onPacket: PacketSink;
   private error: Mqtt5Error | undefined;
   private busy = false;
-  /** A fixed header split across chunks: its first byte and the remaining-length bytes so far. */
-  private readonly header = new Uint8Array(5);
-  private headerLength = 0;
-  /** A frame body split across chunks, allocated at its exact size. */
-  private body: Buffer | undefined;
-  private bodyFilled = 0;
-  private bodyFirst = 0;
-  private bodyHeaderLength = 0;
+  /**
+   * The frame split across chunks, if any; allocated with the first split frame and kept (a
+   * decoder that only ever got whole frames, like an idle client's, holds none).
+   */
+  private split: SplitFrame | undefined = undefined;
   /** Bytes not decoded yet because `onPacket` threw. */
   private leftover: Buffer | undefined;
-  private readonly topicCache = newTopicCache();
+  /** Allocated with the first PUBLISH: a decoder that never receives one holds no cache. */
+  private topicCache: TopicCache | undefined = undefined;
 
   /**
    * @param options - `maximumPacketSize` (default 268435460) and the `onPacket` callback.
@@ -710,8 +733,9 @@ export class Decoder {
 
   /** Bytes held for an incomplete frame (or not yet decoded because `onPacket` threw). */
   get bufferedBytes(): number {
-    const split = this.body === undefined ? 0 : this.bodyHeaderLength + this.bodyFilled;
-    return this.headerLength + split + (this.leftover?.length ?? 0);
+    const s = this.split;
+    const split = s === undefined ? 0 : s.headerLength + (s.body === undefined ? 0 : s.bodyHeaderLength + s.bodyFilled);
+    return split + (this.leftover?.length ?? 0);
   }
 
   /** The error that poisoned this decoder, if any. */
@@ -744,15 +768,15 @@ export class Decoder {
   /** Drops any partial frame and the poisoned state: the decoder is as new (for a new connection). */
   reset(): void {
     this.error = undefined;
-    this.headerLength = 0;
-    this.body = undefined;
-    this.bodyFilled = 0;
+    this.split?.clear();
     this.leftover = undefined;
-    this.topicCache.length = -1;
-    this.topicCache.topic = '';
+    if (this.topicCache !== undefined) {
+      this.topicCache.length = -1;
+      this.topicCache.topic = '';
+    }
   }
 
-  private run(chunk: Uint8Array, sink: (packet: Packet) => void): void {
+  private run(chunk: Uint8Array, sink: PacketSink): void {
     if (this.error !== undefined) throw this.error;
     if (this.busy) throw new Error('Decoder.feed() must not be called from inside onPacket');
     let buf = toBuffer(chunk);
@@ -776,23 +800,22 @@ export class Decoder {
           reasonCode: MALFORMED_PACKET,
         });
     this.error = error;
-    this.headerLength = 0;
-    this.body = undefined;
-    this.bodyFilled = 0;
+    this.split?.clear();
     throw error;
   }
 
   private decode(first: number, buf: Buffer, start: number, stop: number): Packet {
     try {
-      return decodeBody(first, buf, start, stop, this.topicCache);
+      const cache = first >> 4 === 3 ? (this.topicCache ??= newTopicCache()) : undefined;
+      return decodeBody(first, buf, start, stop, cache);
     } catch (e) {
       return this.poison(e);
     }
   }
 
-  private emit(sink: (packet: Packet) => void, packet: Packet, buf: Buffer, pos: number): void {
+  private emit(sink: PacketSink, packet: Packet, buf: Buffer, pos: number): void {
     try {
-      sink(packet);
+      sink.call(this, packet);
     } catch (e) {
       if (pos < buf.length) this.leftover = buf.subarray(pos);
       throw e;
@@ -812,39 +835,40 @@ export class Decoder {
     );
   }
 
-  private process(buf: Buffer, sink: (packet: Packet) => void): void {
+  private process(buf: Buffer, sink: PacketSink): void {
     const stop = buf.length;
     let pos = 0;
 
+    const split = this.split;
     // 1. A split fixed header: complete it, then start (or finish) the body.
-    if (this.headerLength > 0) {
-      const header = this.header;
+    if (split !== undefined && split.headerLength > 0) {
+      const header = split.header as Uint8Array;
       let done = false;
       while (pos < stop) {
         const byte = buf[pos++] as number;
-        header[this.headerLength++] = byte;
+        header[split.headerLength++] = byte;
         if (byte < 0x80) {
           done = true;
           break;
         }
-        if (this.headerLength === 5)
+        if (split.headerLength === 5)
           this.poison(
             new Mqtt5Error(DECODE_ERROR, 'remaining length is longer than 4 bytes', { reasonCode: MALFORMED_PACKET }),
           );
       }
       if (!done) {
-        this.checkPartialHeader(header, 0, this.headerLength);
+        this.checkPartialHeader(header, 0, split.headerLength);
         return;
       }
       const first = header[0] as number;
-      const headerLength = this.headerLength;
+      const headerLength = split.headerLength;
       let remaining = 0;
       let multiplier = 1;
       for (let i = 1; i < headerLength; i++) {
         remaining += ((header[i] as number) & 0x7f) * multiplier;
         multiplier *= 128;
       }
-      this.headerLength = 0;
+      split.headerLength = 0;
       if (headerLength > 2 && header[headerLength - 1] === 0) {
         this.poison(
           new Mqtt5Error(DECODE_ERROR, 'remaining length is not minimally encoded', { reasonCode: MALFORMED_PACKET }),
@@ -854,24 +878,25 @@ export class Decoder {
       if (remaining === 0) {
         this.emit(sink, this.decode(first, EMPTY, 0, 0), buf, pos);
       } else {
-        this.body = Buffer.allocUnsafe(remaining);
-        this.bodyFilled = 0;
-        this.bodyFirst = first;
-        this.bodyHeaderLength = headerLength;
+        split.body = Buffer.allocUnsafe(remaining);
+        split.bodyFilled = 0;
+        split.bodyFirst = first;
+        split.bodyHeaderLength = headerLength;
       }
     }
 
     // 2. A split body: fill it; decode it once complete.
-    const body = this.body;
+    const body = split?.body;
     if (body !== undefined) {
-      const n = Math.min(body.length - this.bodyFilled, stop - pos);
-      buf.copy(body, this.bodyFilled, pos, pos + n);
-      this.bodyFilled += n;
+      const s = split as SplitFrame;
+      const n = Math.min(body.length - s.bodyFilled, stop - pos);
+      buf.copy(body, s.bodyFilled, pos, pos + n);
+      s.bodyFilled += n;
       pos += n;
-      if (this.bodyFilled < body.length) return;
-      this.body = undefined;
-      this.bodyFilled = 0;
-      this.emit(sink, this.decode(this.bodyFirst, body, 0, body.length), buf, pos);
+      if (s.bodyFilled < body.length) return;
+      s.body = undefined;
+      s.bodyFilled = 0;
+      this.emit(sink, this.decode(s.bodyFirst, body, 0, body.length), buf, pos);
     }
 
     // 3. Whole frames, decoded in place.
@@ -904,8 +929,9 @@ export class Decoder {
       }
       if (!complete) {
         this.checkPartialHeader(buf, pos, stop);
-        this.header.set(buf.subarray(pos, stop));
-        this.headerLength = stop - pos;
+        const s = (this.split ??= new SplitFrame());
+        (s.header ??= new Uint8Array(5)).set(buf.subarray(pos, stop));
+        s.headerLength = stop - pos;
         return;
       }
       const size = i - pos + remaining;
@@ -916,12 +942,13 @@ export class Decoder {
         pos = frameEnd;
         this.emit(sink, packet, buf, pos);
       } else {
-        const split = Buffer.allocUnsafe(remaining);
-        buf.copy(split, 0, i, stop);
-        this.body = split;
-        this.bodyFilled = stop - i;
-        this.bodyFirst = first;
-        this.bodyHeaderLength = i - pos;
+        const part = Buffer.allocUnsafe(remaining);
+        buf.copy(part, 0, i, stop);
+        const s = (this.split ??= new SplitFrame());
+        s.body = part;
+        s.bodyFilled = stop - i;
+        s.bodyFirst = first;
+        s.bodyHeaderLength = i - pos;
         return;
       }
     }

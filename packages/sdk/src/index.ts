@@ -10,7 +10,5 @@ export * from '@mqtt5/client';
 export * from '@mqtt5/transport-tcp';
 export * from '@mqtt5/transport-websocket';
 export * from '@mqtt5/transport-http-proxy';
-// the transports each declare these (structurally identical) types: one name, from transport-tcp
-export type { SocketOptions, SocketTunnel, TlsOptions, TlsSource, TunnelRequest } from '@mqtt5/transport-tcp';
 export { Mqtt5Client, type Mqtt5ClientConfig } from './client.js';
 export { createConnector, defaultPort, type TransportOptions, type WebsocketOptions } from './connector.js';

@@ -1,46 +1,35 @@
-import { startHttpConnectProxy, startMosquitto, type HttpConnectProxy, type MosquittoInstance } from '@mqtt5/test-peers';
+import { mqttHandshake, neverAborted, rejection } from '@mqtt5/test-peers';
 import { createConnector, type TransportOptions } from '../src/connector.js';
-import { mqttHandshake, neverAborted, rejection } from './helpers.js';
+import { proxyAuth, useBrokerAndProxies } from './peers.js';
 
 jest.setTimeout(20_000);
 
-let broker: MosquittoInstance;
-let proxy: HttpConnectProxy;
-let authProxy: HttpConnectProxy;
-const proxyAuth = { username: 'proxyuser', password: 'proxy-pass' };
-
-beforeAll(async () => {
-  [broker, proxy, authProxy] = await Promise.all([startMosquitto(), startHttpConnectProxy(), startHttpConnectProxy({ auth: proxyAuth })]);
-});
-
-afterAll(async () => {
-  await Promise.all([broker?.stop(), proxy?.stop(), authProxy?.stop()]);
-});
+const peers = useBrokerAndProxies();
 
 // every way the facade composes transports: connector level (the client-level suite is in sdk.integ)
 const modes: [string, () => TransportOptions][] = [
-  ['tcp', () => ({ hostName: '127.0.0.1', port: broker.ports.tcp })],
-  ['tls', () => ({ hostName: 'localhost', port: broker.ports.tls, tls: { ca: broker.certs.caCert } })],
-  ['ws', () => ({ hostName: '127.0.0.1', port: broker.ports.ws, websocket: {} })],
-  ['wss', () => ({ hostName: 'localhost', port: broker.ports.wss, tls: { ca: broker.certs.caCert }, websocket: true })],
-  ['tcp via proxy', () => ({ hostName: '127.0.0.1', port: broker.ports.tcp, httpProxyOptions: { hostName: '127.0.0.1', port: proxy.port } })],
+  ['tcp', () => ({ hostName: '127.0.0.1', port: peers.broker.ports.tcp })],
+  ['tls', () => ({ hostName: 'localhost', port: peers.broker.ports.tls, tls: { ca: peers.broker.certs.caCert } })],
+  ['ws', () => ({ hostName: '127.0.0.1', port: peers.broker.ports.ws, websocket: {} })],
+  ['wss', () => ({ hostName: 'localhost', port: peers.broker.ports.wss, tls: { ca: peers.broker.certs.caCert }, websocket: true })],
+  ['tcp via proxy', () => ({ hostName: '127.0.0.1', port: peers.broker.ports.tcp, httpProxyOptions: { hostName: '127.0.0.1', port: peers.proxy.port } })],
   [
     'tls via proxy with basic auth',
     () => ({
       hostName: 'localhost',
-      port: broker.ports.tls,
-      tls: { ca: broker.certs.caCert },
-      httpProxyOptions: { hostName: '127.0.0.1', port: authProxy.port, authType: 'basic', authUsername: proxyAuth.username, authPassword: proxyAuth.password },
+      port: peers.broker.ports.tls,
+      tls: { ca: peers.broker.certs.caCert },
+      httpProxyOptions: { hostName: '127.0.0.1', port: peers.authProxy.port, authType: 'basic', authUsername: proxyAuth.username, authPassword: proxyAuth.password },
     }),
   ],
   [
     'wss via proxy',
     () => ({
       hostName: 'localhost',
-      port: broker.ports.wss,
-      tls: { ca: broker.certs.caCert },
+      port: peers.broker.ports.wss,
+      tls: { ca: peers.broker.certs.caCert },
       websocket: { path: '/mqtt' },
-      httpProxyOptions: { hostName: '127.0.0.1', port: proxy.port },
+      httpProxyOptions: { hostName: '127.0.0.1', port: peers.proxy.port },
     }),
   ],
 ];
@@ -55,11 +44,11 @@ it('the proxy receives the broker target, and the socket options bound the proxy
   const error = await rejection(
     createConnector({
       hostName: 'localhost',
-      port: broker.ports.tls,
+      port: peers.broker.ports.tls,
       tls: true,
-      httpProxyOptions: { hostName: '127.0.0.1', port: authProxy.port },
+      httpProxyOptions: { hostName: '127.0.0.1', port: peers.authProxy.port },
     })({ signal: neverAborted() }),
   );
   expect(error).toMatchObject({ code: 'AWS_ERROR_HTTP_PROXY_CONNECT_FAILED', httpStatus: 407 });
-  expect(authProxy.connectRequests.at(-1)!.target).toBe(`localhost:${broker.ports.tls}`);
+  expect(peers.authProxy.connectRequests.at(-1)!.target).toBe(`localhost:${peers.broker.ports.tls}`);
 });

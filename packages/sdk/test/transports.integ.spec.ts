@@ -3,56 +3,45 @@
  * tcp through a proxy, tls through a proxy with basic auth, wss through a proxy. Mosquitto and the
  * proxies start once for the whole file.
  */
-import { startHttpConnectProxy, startMosquitto, type HttpConnectProxy, type MosquittoInstance } from '@mqtt5/test-peers';
+import { proxyAuth, useBrokerAndProxies } from './peers.js';
 import { describeTransportSuite } from './transport-suite.js';
 
 jest.setTimeout(20_000);
 
-let broker: MosquittoInstance;
-let proxy: HttpConnectProxy;
-let authProxy: HttpConnectProxy;
-const proxyAuth = { username: 'proxyuser', password: 'proxy-pass' };
+const peers = useBrokerAndProxies();
 
-beforeAll(async () => {
-  [broker, proxy, authProxy] = await Promise.all([startMosquitto(), startHttpConnectProxy(), startHttpConnectProxy({ auth: proxyAuth })]);
-});
+describeTransportSuite('tcp', () => ({ hostName: '127.0.0.1', port: peers.broker.ports.tcp }));
 
-afterAll(async () => {
-  await Promise.all([broker?.stop(), proxy?.stop(), authProxy?.stop()]);
-});
-
-describeTransportSuite('tcp', () => ({ hostName: '127.0.0.1', port: broker.ports.tcp }));
-
-describeTransportSuite('tls', () => ({ hostName: 'localhost', port: broker.ports.tls, tls: { ca: broker.certs.caCert } }));
+describeTransportSuite('tls', () => ({ hostName: 'localhost', port: peers.broker.ports.tls, tls: { ca: peers.broker.certs.caCert } }));
 
 describeTransportSuite('mtls', () => ({
   hostName: 'localhost',
-  port: broker.ports.mtls,
-  tls: { ca: broker.certs.caCert, cert: broker.certs.clientCert, key: broker.certs.clientKey },
+  port: peers.broker.ports.mtls,
+  tls: { ca: peers.broker.certs.caCert, cert: peers.broker.certs.clientCert, key: peers.broker.certs.clientKey },
 }));
 
-describeTransportSuite('ws', () => ({ hostName: '127.0.0.1', port: broker.ports.ws, websocket: {} }));
+describeTransportSuite('ws', () => ({ hostName: '127.0.0.1', port: peers.broker.ports.ws, websocket: {} }));
 
 describeTransportSuite('wss', () => ({
   hostName: 'localhost',
-  port: broker.ports.wss,
-  tls: { ca: broker.certs.caCert },
+  port: peers.broker.ports.wss,
+  tls: { ca: peers.broker.certs.caCert },
   websocket: { path: '/mqtt' },
 }));
 
 describeTransportSuite('tcp via proxy', () => ({
   hostName: '127.0.0.1',
-  port: broker.ports.tcp,
-  httpProxyOptions: { hostName: '127.0.0.1', port: proxy.port },
+  port: peers.broker.ports.tcp,
+  httpProxyOptions: { hostName: '127.0.0.1', port: peers.proxy.port },
 }));
 
 describeTransportSuite('tls via proxy with basic auth', () => ({
   hostName: 'localhost',
-  port: broker.ports.tls,
-  tls: { ca: broker.certs.caCert },
+  port: peers.broker.ports.tls,
+  tls: { ca: peers.broker.certs.caCert },
   httpProxyOptions: {
     hostName: '127.0.0.1',
-    port: authProxy.port,
+    port: peers.authProxy.port,
     authType: 'basic',
     authUsername: proxyAuth.username,
     authPassword: proxyAuth.password,
@@ -61,8 +50,8 @@ describeTransportSuite('tls via proxy with basic auth', () => ({
 
 describeTransportSuite('wss via proxy', () => ({
   hostName: 'localhost',
-  port: broker.ports.wss,
-  tls: { ca: broker.certs.caCert },
+  port: peers.broker.ports.wss,
+  tls: { ca: peers.broker.certs.caCert },
   websocket: {},
-  httpProxyOptions: { hostName: '127.0.0.1', port: proxy.port },
+  httpProxyOptions: { hostName: '127.0.0.1', port: peers.proxy.port },
 }));

@@ -1,10 +1,11 @@
 import type { Socket } from 'node:net';
 import { Mqtt5Error } from '@mqtt5/codec';
-import { formatTarget, reasonOf, withDeadline } from './internal/attempt.js';
-import { handOver, openTcp, raceSignal, startTls, type SocketTunnel } from './internal/connect.js';
-import { toTransportError } from './internal/errors.js';
-import { resolveSocketOptions, validateEndpoint, type SocketOptions } from './internal/socket-options.js';
-import { SecureContextLoader, tlsOptionsOf, validateTlsOptions, type TlsOptions } from './internal/tls-options.js';
+import { toTransportError } from '@mqtt5/client';
+import type { SocketOptions, SocketTunnel, TlsOptions } from '@mqtt5/transport-tcp';
+import { formatTarget, reasonOf, withDeadline } from '@mqtt5/transport-tcp/internal';
+import { handOver, openTcp, raceSignal, startTls } from '@mqtt5/transport-tcp/internal';
+import { resolveSocketOptions, validateEndpoint } from '@mqtt5/transport-tcp/internal';
+import { SecureContextLoader, tlsOptionsOf, validateTlsOptions } from '@mqtt5/transport-tcp/internal';
 
 /** How the proxy is reached and how the client authenticates to it. */
 export interface HttpProxyOptions {

@@ -5,6 +5,5 @@
  * @packageDocumentation
  */
 export { createHttpProxyTunnel, validateHttpProxyOptions, type HttpProxyOptions } from './http-proxy-tunnel.js';
-export type { SocketTunnel, TunnelRequest } from './internal/connect.js';
-export type { SocketOptions } from './internal/socket-options.js';
-export type { TlsOptions, TlsSource } from './internal/tls-options.js';
+// the option types of the socket layer this transport runs on, re-exported for convenience
+export type { SocketOptions, SocketTunnel, TlsOptions, TlsSource, TunnelRequest } from '@mqtt5/transport-tcp';

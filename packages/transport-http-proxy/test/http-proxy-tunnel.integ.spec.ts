@@ -1,8 +1,18 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { startHttpConnectProxy, startMosquitto, type HttpConnectProxy, type MosquittoInstance } from '@mqtt5/test-peers';
+import type { Mqtt5Error } from '@mqtt5/codec';
+import {
+  getFreePort,
+  mqttHandshake,
+  neverAborted,
+  rejection,
+  startHttpConnectProxy,
+  startMosquitto,
+  startSilentServer,
+  type HttpConnectProxy,
+  type MosquittoInstance,
+} from '@mqtt5/test-peers';
 import { createHttpProxyTunnel, type HttpProxyOptions } from '../src/index.js';
-import { closedPort, mqttHandshake, neverAborted, rejection, startSilentServer } from './helpers.js';
 
 jest.setTimeout(20_000);
 
@@ -114,7 +124,7 @@ describe('failures', () => {
       { hostName: host, port: basic.port },
       { hostName: host, port: basic.port, authUsername: auth.username, authPassword: 'wrong' },
     ]) {
-      const error = await rejection(tunnel(options, broker.ports.tcp));
+      const error = await rejection<Mqtt5Error>(tunnel(options, broker.ports.tcp));
       expect(error.code).toBe('AWS_ERROR_HTTP_PROXY_CONNECT_FAILED');
       expect(error.httpStatus).toBe(407);
       expect(error.message).toContain('407');
@@ -125,12 +135,12 @@ describe('failures', () => {
   it('refused target → 403; unreachable target → 502', async () => {
     const forbidden = await rejection(tunnel({ hostName: host, port: open.port }, 1));
     expect(forbidden).toMatchObject({ code: 'AWS_ERROR_HTTP_PROXY_CONNECT_FAILED', httpStatus: 403 });
-    const bad = await rejection(tunnel({ hostName: host, port: open.port }, await closedPort()));
+    const bad = await rejection(tunnel({ hostName: host, port: open.port }, await getFreePort()));
     expect(bad).toMatchObject({ code: 'AWS_ERROR_HTTP_PROXY_CONNECT_FAILED', httpStatus: 502 });
   });
 
   it('proxy not listening → AWS_IO_SOCKET_CONNECTION_REFUSED; unknown proxy host → AWS_IO_DNS_INVALID_NAME', async () => {
-    expect((await rejection(tunnel({ hostName: host, port: await closedPort() }, 1883))).code).toBe('AWS_IO_SOCKET_CONNECTION_REFUSED');
+    expect((await rejection(tunnel({ hostName: host, port: await getFreePort() }, 1883))).code).toBe('AWS_IO_SOCKET_CONNECTION_REFUSED');
     expect((await rejection(tunnel({ hostName: 'proxy.invalid', port: 3128 }, 1883))).code).toBe('AWS_IO_DNS_INVALID_NAME');
   });
 
@@ -163,7 +173,7 @@ describe('failures', () => {
       expect(error.code).toBe('AWS_IO_SOCKET_TIMEOUT');
       await silent.drained();
     } finally {
-      await silent.close();
+      await silent.stop();
     }
   });
 
@@ -172,13 +182,13 @@ describe('failures', () => {
     try {
       const controller = new AbortController();
       const pending = tunnel({ hostName: host, port: silent.port }, 1883, controller.signal);
-      for (let i = 0; i < 400 && silent.open.size === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      await silent.connected();
       expect(silent.open.size).toBe(1);
       controller.abort();
       expect((await rejection(pending)).code).toBe('ABORTED');
       await silent.drained();
     } finally {
-      await silent.close();
+      await silent.stop();
     }
   });
 });

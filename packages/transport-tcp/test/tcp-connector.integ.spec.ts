@@ -4,22 +4,21 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { Mqtt5Error } from '@mqtt5/codec';
-import { startMosquitto, type MosquittoInstance } from '@mqtt5/test-peers';
+import {
+  getFreePort,
+  mqttHandshake,
+  neverAborted,
+  rejection,
+  startMosquitto,
+  startSilentServer,
+  usePeers,
+} from '@mqtt5/test-peers';
 import { createTcpConnector, type SocketTunnel } from '../src/index.js';
-import { closedPort, mqttHandshake, neverAborted, rejection, startSilentServer } from './helpers.js';
 
 jest.setTimeout(20_000);
 
-let broker: MosquittoInstance;
+const peers = usePeers({ broker: () => startMosquitto() });
 const host = '127.0.0.1';
-
-beforeAll(async () => {
-  broker = await startMosquitto();
-});
-
-afterAll(async () => {
-  await broker?.stop();
-});
 
 function connect(options: Parameters<typeof createTcpConnector>[0], signal = neverAborted()) {
   return createTcpConnector(options)({ signal });
@@ -27,7 +26,7 @@ function connect(options: Parameters<typeof createTcpConnector>[0], signal = nev
 
 describe('success', () => {
   it('plain TCP: returns the net.Socket itself, Nagle off, MQTT flows', async () => {
-    const socket = await connect({ hostName: host, port: broker.ports.tcp });
+    const socket = await connect({ hostName: host, port: peers.broker.ports.tcp });
     expect(socket).toBeInstanceOf(net.Socket);
     expect(socket).not.toBeInstanceOf(tls.TLSSocket);
     await expect(mqttHandshake(socket)).resolves.toBe(0);
@@ -36,7 +35,7 @@ describe('success', () => {
 
   it('TLS with the CA from a file path, by host name (SNI) and by IP address', async () => {
     for (const hostName of ['localhost', '127.0.0.1']) {
-      const socket = await connect({ hostName, port: broker.ports.tls, tls: { ca: broker.certs.caCert } });
+      const socket = await connect({ hostName, port: peers.broker.ports.tls, tls: { ca: peers.broker.certs.caCert } });
       expect(socket).toBeInstanceOf(tls.TLSSocket);
       expect((socket as tls.TLSSocket).authorized).toBe(true);
       await expect(mqttHandshake(socket)).resolves.toBe(0);
@@ -45,16 +44,16 @@ describe('success', () => {
   });
 
   it('TLS with the CA in memory, as PEM text and as bytes', async () => {
-    const pem = readFileSync(broker.certs.caCert, 'utf8');
+    const pem = readFileSync(peers.broker.certs.caCert, 'utf8');
     for (const ca of [pem, Buffer.from(pem), [pem]]) {
-      const socket = await connect({ hostName: 'localhost', port: broker.ports.tls, tls: { ca } });
+      const socket = await connect({ hostName: 'localhost', port: peers.broker.ports.tls, tls: { ca } });
       await expect(mqttHandshake(socket)).resolves.toBe(0);
       socket.destroy();
     }
   });
 
   it('mutual TLS with certificate and key from files, from memory, and from PKCS#12', async () => {
-    const c = broker.certs;
+    const c = peers.broker.certs;
     const variants = [
       { ca: c.caCert, cert: c.clientCert, key: c.clientKey },
       { ca: readFileSync(c.caCert, 'utf8'), cert: readFileSync(c.clientCert, 'utf8'), key: readFileSync(c.clientKey) },
@@ -62,14 +61,14 @@ describe('success', () => {
       { ca: c.caCert, pfx: readFileSync(c.clientPfx), passphrase: c.clientPfxPassphrase },
     ];
     for (const options of variants) {
-      const socket = await connect({ hostName: 'localhost', port: broker.ports.mtls, tls: options });
+      const socket = await connect({ hostName: 'localhost', port: peers.broker.ports.mtls, tls: options });
       await expect(mqttHandshake(socket)).resolves.toBe(0);
       socket.destroy();
     }
   });
 
   it('rejectUnauthorized: false accepts a certificate from an unknown CA', async () => {
-    const socket = await connect({ hostName: 'localhost', port: broker.ports.tls, tls: { rejectUnauthorized: false } });
+    const socket = await connect({ hostName: 'localhost', port: peers.broker.ports.tls, tls: { rejectUnauthorized: false } });
     expect((socket as tls.TLSSocket).authorized).toBe(false);
     await expect(mqttHandshake(socket)).resolves.toBe(0);
     socket.destroy();
@@ -78,8 +77,8 @@ describe('success', () => {
   it('sends the configured ALPN list and SNI name; no SNI for an IP address', async () => {
     const seen: { servername: string | false | null; alpn: string | false | null }[] = [];
     const server = tls.createServer({
-      cert: readFileSync(broker.certs.serverCert),
-      key: readFileSync(broker.certs.serverKey),
+      cert: readFileSync(peers.broker.certs.serverCert),
+      key: readFileSync(peers.broker.certs.serverKey),
       ALPNProtocols: ['x-amzn-mqtt-ca', 'mqtt'],
     });
     server.on('secureConnection', (s) => {
@@ -93,14 +92,14 @@ describe('success', () => {
     await new Promise<void>((resolve) => server.listen(0, host, resolve));
     const port = (server.address() as net.AddressInfo).port;
     try {
-      const a = await connect({ hostName: 'localhost', port, tls: { ca: broker.certs.caCert, alpn: ['x-amzn-mqtt-ca'] } });
+      const a = await connect({ hostName: 'localhost', port, tls: { ca: peers.broker.certs.caCert, alpn: ['x-amzn-mqtt-ca'] } });
       expect((a as tls.TLSSocket).alpnProtocol).toBe('x-amzn-mqtt-ca');
       await serverSaw(1);
       a.destroy();
-      const b = await connect({ hostName: host, port, tls: { ca: broker.certs.caCert } });
+      const b = await connect({ hostName: host, port, tls: { ca: peers.broker.certs.caCert } });
       await serverSaw(2);
       b.destroy();
-      const c = await connect({ hostName: host, port, tls: { ca: broker.certs.caCert, servername: 'localhost' } });
+      const c = await connect({ hostName: host, port, tls: { ca: peers.broker.certs.caCert, servername: 'localhost' } });
       await serverSaw(3);
       c.destroy();
       expect(seen).toEqual([
@@ -117,12 +116,12 @@ describe('success', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mqtt5-tcp-'));
     const caPath = path.join(dir, 'ca.pem');
     try {
-      const connector = createTcpConnector({ hostName: 'localhost', port: broker.ports.tls, tls: { ca: caPath } });
+      const connector = createTcpConnector({ hostName: 'localhost', port: peers.broker.ports.tls, tls: { ca: caPath } });
       const error = await rejection(connector({ signal: neverAborted() }));
       expect(error.code).toBe('AWS_IO_FILE_VALIDATION_FAILURE');
       expect(error.message).toContain(caPath);
       expect((error.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
-      copyFileSync(broker.certs.caCert, caPath);
+      copyFileSync(peers.broker.certs.caCert, caPath);
       const socket = await connector({ signal: neverAborted() });
       await expect(mqttHandshake(socket)).resolves.toBe(0);
       socket.destroy();
@@ -136,11 +135,11 @@ describe('success', () => {
     const tunnel: SocketTunnel = async ({ host: h, port: p }) => {
       requests.push({ host: h, port: p });
       return new Promise((resolve, reject) => {
-        const s = net.connect({ host, port: broker.ports.tls }, () => resolve(s));
+        const s = net.connect({ host, port: peers.broker.ports.tls }, () => resolve(s));
         s.once('error', reject);
       });
     };
-    const socket = await connect({ hostName: 'localhost', port: 8883, tls: { ca: broker.certs.caCert }, tunnel });
+    const socket = await connect({ hostName: 'localhost', port: 8883, tls: { ca: peers.broker.certs.caCert }, tunnel });
     expect(requests).toEqual([{ host: 'localhost', port: 8883 }]);
     await expect(mqttHandshake(socket)).resolves.toBe(0);
     socket.destroy();
@@ -156,7 +155,7 @@ describe('failures', () => {
   });
 
   it('closed port → AWS_IO_SOCKET_CONNECTION_REFUSED', async () => {
-    const error = await rejection(connect({ hostName: host, port: await closedPort() }));
+    const error = await rejection(connect({ hostName: host, port: await getFreePort() }));
     expect(error.code).toBe('AWS_IO_SOCKET_CONNECTION_REFUSED');
     expect((error.cause as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
   });
@@ -173,7 +172,7 @@ describe('failures', () => {
       expect(Date.now() - started).toBeLessThan(2000);
       await silent.drained();
     } finally {
-      await silent.close();
+      await silent.stop();
     }
   });
 
@@ -189,35 +188,35 @@ describe('failures', () => {
   });
 
   it('certificate for another host → AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE (ERR_TLS_CERT_ALTNAME_INVALID)', async () => {
-    const error = await rejection(connect({ hostName: 'localhost', port: broker.ports.badHost, tls: { ca: broker.certs.caCert } }));
+    const error = await rejection(connect({ hostName: 'localhost', port: peers.broker.ports.badHost, tls: { ca: peers.broker.certs.caCert } }));
     expect(error.code).toBe('AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE');
     expect((error.cause as NodeJS.ErrnoException).code).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
   });
 
   it('server certificate from an unknown CA → AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE', async () => {
-    const error = await rejection(connect({ hostName: 'localhost', port: broker.ports.tls, tls: true }));
+    const error = await rejection(connect({ hostName: 'localhost', port: peers.broker.ports.tls, tls: true }));
     expect(error.code).toBe('AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE');
     expect((error.cause as NodeJS.ErrnoException).code).toMatch(/UNABLE_TO|SELF_SIGNED/);
   });
 
   it('TLS to a plaintext MQTT port → AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE', async () => {
     const error = await rejection(
-      connect({ hostName: host, port: broker.ports.tcp, tls: { ca: broker.certs.caCert }, socketOptions: { connectTimeoutMs: 3000 } }),
+      connect({ hostName: host, port: peers.broker.ports.tcp, tls: { ca: peers.broker.certs.caCert }, socketOptions: { connectTimeoutMs: 3000 } }),
     );
     expect(error.code).toBe('AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE');
   });
 
   it('plaintext to a TLS port: TCP connects, then the broker drops the connection without CONNACK', async () => {
-    const socket = await connect({ hostName: host, port: broker.ports.tls });
+    const socket = await connect({ hostName: host, port: peers.broker.ports.tls });
     await expect(mqttHandshake(socket)).rejects.toThrow(/closed before CONNACK|ECONNRESET/);
     socket.destroy();
   });
 
   it('mutual TLS with a rogue or missing client certificate: the TLS 1.3 alert arrives on the first read', async () => {
-    const c = broker.certs;
+    const c = peers.broker.certs;
     for (const options of [{ ca: c.caCert, cert: c.rogueClientCert, key: c.rogueClientKey }, { ca: c.caCert }]) {
       // TLS 1.3 completes the client side of the handshake before the server checks the certificate
-      const socket = await connect({ hostName: 'localhost', port: broker.ports.mtls, tls: options });
+      const socket = await connect({ hostName: 'localhost', port: peers.broker.ports.mtls, tls: options });
       const error = await mqttHandshake(socket).then(
         () => undefined,
         (e: unknown) => e as NodeJS.ErrnoException,
@@ -228,21 +227,21 @@ describe('failures', () => {
   });
 
   it('unreadable or invalid TLS material → AWS_IO_FILE_VALIDATION_FAILURE naming it', async () => {
-    const c = broker.certs;
-    const missing = await rejection(connect({ hostName: 'localhost', port: broker.ports.mtls, tls: { cert: '/nonexistent/device.crt', key: c.clientKey } }));
+    const c = peers.broker.certs;
+    const missing = await rejection(connect({ hostName: 'localhost', port: peers.broker.ports.mtls, tls: { cert: '/nonexistent/device.crt', key: c.clientKey } }));
     expect(missing.code).toBe('AWS_IO_FILE_VALIDATION_FAILURE');
     expect(missing.message).toContain("cert file '/nonexistent/device.crt'");
 
     const badPem = await rejection(
-      connect({ hostName: 'localhost', port: broker.ports.mtls, tls: { cert: '-----BEGIN CERTIFICATE-----\nnot a cert\n-----END CERTIFICATE-----\n', key: c.clientKey } }),
+      connect({ hostName: 'localhost', port: peers.broker.ports.mtls, tls: { cert: '-----BEGIN CERTIFICATE-----\nnot a cert\n-----END CERTIFICATE-----\n', key: c.clientKey } }),
     );
     expect(badPem.code).toBe('AWS_IO_FILE_VALIDATION_FAILURE');
     expect(badPem.message).toContain('cert (in memory)');
 
-    const mismatch = await rejection(connect({ hostName: 'localhost', port: broker.ports.mtls, tls: { cert: c.clientCert, key: c.serverKey } }));
+    const mismatch = await rejection(connect({ hostName: 'localhost', port: peers.broker.ports.mtls, tls: { cert: c.clientCert, key: c.serverKey } }));
     expect(mismatch.code).toBe('AWS_IO_FILE_VALIDATION_FAILURE');
 
-    const wrongPass = await rejection(connect({ hostName: 'localhost', port: broker.ports.mtls, tls: { pfx: c.clientPfx, passphrase: 'wrong' } }));
+    const wrongPass = await rejection(connect({ hostName: 'localhost', port: peers.broker.ports.mtls, tls: { pfx: c.clientPfx, passphrase: 'wrong' } }));
     expect(wrongPass.code).toBe('AWS_IO_FILE_VALIDATION_FAILURE');
     expect(wrongPass.message).toContain(c.clientPfx);
   });
@@ -269,7 +268,7 @@ describe('abort', () => {
       await new Promise((r) => setTimeout(r, 20));
       expect(silent.open.size).toBe(0);
     } finally {
-      await silent.close();
+      await silent.stop();
     }
   });
 
@@ -278,7 +277,7 @@ describe('abort', () => {
     try {
       const controller = new AbortController();
       const pending = connect({ hostName: host, port: silent.port, tls: true }, controller.signal);
-      for (let i = 0; i < 400 && silent.open.size === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      await silent.connected();
       expect(silent.open.size).toBe(1);
       const started = Date.now();
       controller.abort(new Error('stop()'));
@@ -287,12 +286,12 @@ describe('abort', () => {
       expect(Date.now() - started).toBeLessThan(500);
       await silent.drained();
     } finally {
-      await silent.close();
+      await silent.stop();
     }
   });
 
   it('the returned socket survives an error emitted before the caller listens', async () => {
-    const socket = await connect({ hostName: host, port: broker.ports.tcp });
+    const socket = await connect({ hostName: host, port: peers.broker.ports.tcp });
     socket.destroy(new Error('boom'));
     await new Promise((resolve) => socket.on('close', () => resolve(undefined)));
   });

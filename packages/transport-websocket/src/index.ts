@@ -13,6 +13,5 @@ export {
   type WebSocketHandshakeTransform,
 } from './websocket-connector.js';
 export { WebSocketTransport, WEBSOCKET_WRITE_HIGH_WATER_MARK } from './websocket-transport.js';
-export type { SocketTunnel, TunnelRequest } from './internal/connect.js';
-export type { SocketOptions } from './internal/socket-options.js';
-export type { TlsOptions, TlsSource } from './internal/tls-options.js';
+// the option types of the socket layer this transport runs on, re-exported for convenience
+export type { SocketOptions, SocketTunnel, TlsOptions, TlsSource, TunnelRequest } from '@mqtt5/transport-tcp';

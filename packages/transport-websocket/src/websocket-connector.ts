@@ -1,13 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { Mqtt5Error } from '@mqtt5/codec';
-import type { Connector } from '@mqtt5/client';
+import { toTransportError, type Connector } from '@mqtt5/client';
+import type { SocketOptions, SocketTunnel, TlsOptions } from '@mqtt5/transport-tcp';
+import { formatTarget, reasonOf, withDeadline } from '@mqtt5/transport-tcp/internal';
+import { openStream, raceSignal, startTls } from '@mqtt5/transport-tcp/internal';
+import { resolveSocketOptions, validateEndpoint } from '@mqtt5/transport-tcp/internal';
+import { SecureContextLoader, tlsOptionsOf, validateTlsOptions } from '@mqtt5/transport-tcp/internal';
 import WebSocket from 'ws';
-import { formatTarget, reasonOf, withDeadline } from './internal/attempt.js';
-import { openStream, raceSignal, startTls, type SocketTunnel } from './internal/connect.js';
-import { toTransportError } from './internal/errors.js';
-import { resolveSocketOptions, validateEndpoint, type SocketOptions } from './internal/socket-options.js';
-import { SecureContextLoader, tlsOptionsOf, validateTlsOptions, type TlsOptions } from './internal/tls-options.js';
 import { WebSocketTransport } from './websocket-transport.js';
 
 /** The websocket upgrade request of one connection attempt, as a handshake transform sees it. */

@@ -2,7 +2,16 @@ import http from 'node:http';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { Mqtt5Error } from '@mqtt5/codec';
-import { startMosquitto, type MosquittoInstance } from '@mqtt5/test-peers';
+import {
+  closed,
+  getFreePort,
+  mqttHandshake,
+  neverAborted,
+  rejection,
+  startMosquitto,
+  startSilentServer,
+  usePeers,
+} from '@mqtt5/test-peers';
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import {
   createWebSocketConnector,
@@ -11,20 +20,11 @@ import {
   type SocketTunnel,
   type WebSocketConnectorOptions,
 } from '../src/index.js';
-import { closed, closedPort, mqttHandshake, neverAborted, rejection, startSilentServer } from './helpers.js';
 
 jest.setTimeout(20_000);
 
-let broker: MosquittoInstance;
+const peers = usePeers({ broker: () => startMosquitto() });
 const host = '127.0.0.1';
-
-beforeAll(async () => {
-  broker = await startMosquitto();
-});
-
-afterAll(async () => {
-  await broker?.stop();
-});
 
 function connect(options: WebSocketConnectorOptions, signal = neverAborted()): Promise<WebSocketTransport> {
   return createWebSocketConnector(options)({ signal }) as Promise<WebSocketTransport>;
@@ -65,7 +65,7 @@ async function startWsServer(options: { protocol?: string | false } = {}) {
 
 describe('success', () => {
   it('ws:// to mosquitto: subprotocol mqtt, MQTT flows over binary frames', async () => {
-    const transport = await connect({ hostName: host, port: broker.ports.ws });
+    const transport = await connect({ hostName: host, port: peers.broker.ports.ws });
     expect(transport).toBeInstanceOf(WebSocketTransport);
     expect(transport.protocol).toBe('mqtt');
     await expect(mqttHandshake(transport)).resolves.toBe(0);
@@ -73,7 +73,7 @@ describe('success', () => {
   });
 
   it('wss:// to mosquitto with the CA from a file', async () => {
-    const transport = await connect({ hostName: 'localhost', port: broker.ports.wss, tls: { ca: broker.certs.caCert } });
+    const transport = await connect({ hostName: 'localhost', port: peers.broker.ports.wss, tls: { ca: peers.broker.certs.caCert } });
     await expect(mqttHandshake(transport)).resolves.toBe(0);
     transport.destroy();
   });
@@ -210,11 +210,11 @@ describe('success', () => {
     const tunnel: SocketTunnel = ({ host: h, port: p }) => {
       requests.push(`${h}:${p}`);
       return new Promise((resolve, reject) => {
-        const s = net.connect({ host, port: broker.ports.wss }, () => resolve(s));
+        const s = net.connect({ host, port: peers.broker.ports.wss }, () => resolve(s));
         s.once('error', reject);
       });
     };
-    const transport = await connect({ hostName: 'localhost', port: 443, tls: { ca: readFileSync(broker.certs.caCert) }, tunnel });
+    const transport = await connect({ hostName: 'localhost', port: 443, tls: { ca: readFileSync(peers.broker.certs.caCert) }, tunnel });
     expect(requests).toEqual(['localhost:443']);
     await expect(mqttHandshake(transport)).resolves.toBe(0);
     transport.destroy();
@@ -229,7 +229,7 @@ describe('failures', () => {
     await new Promise<void>((resolve) => server.listen(0, host, resolve));
     try {
       const port = (server.address() as net.AddressInfo).port;
-      const error = await rejection(connect({ hostName: host, port }));
+      const error = await rejection<Mqtt5Error>(connect({ hostName: host, port }));
       expect(error.code).toBe('AWS_ERROR_HTTP_WEBSOCKET_UPGRADE_FAILURE');
       expect(error.httpStatus).toBe(403);
       expect(error.message).toContain('403');
@@ -251,44 +251,44 @@ describe('failures', () => {
   });
 
   it('websocket to a plain MQTT port → AWS_ERROR_HTTP_WEBSOCKET_UPGRADE_FAILURE', async () => {
-    const error = await rejection(connect({ hostName: host, port: broker.ports.tcp, socketOptions: { connectTimeoutMs: 3000 } }));
+    const error = await rejection(connect({ hostName: host, port: peers.broker.ports.tcp, socketOptions: { connectTimeoutMs: 3000 } }));
     expect(error.code).toBe('AWS_ERROR_HTTP_WEBSOCKET_UPGRADE_FAILURE');
   });
 
   it('wss:// to a plain websocket port → AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE', async () => {
-    const error = await rejection(connect({ hostName: host, port: broker.ports.ws, tls: { ca: broker.certs.caCert } }));
+    const error = await rejection(connect({ hostName: host, port: peers.broker.ports.ws, tls: { ca: peers.broker.certs.caCert } }));
     expect(error.code).toBe('AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE');
   });
 
   it('wss:// with an unknown CA → AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE', async () => {
-    const error = await rejection(connect({ hostName: 'localhost', port: broker.ports.wss, tls: true }));
+    const error = await rejection(connect({ hostName: 'localhost', port: peers.broker.ports.wss, tls: true }));
     expect(error.code).toBe('AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE');
   });
 
   it('closed port → AWS_IO_SOCKET_CONNECTION_REFUSED; unknown host → AWS_IO_DNS_INVALID_NAME', async () => {
-    expect((await rejection(connect({ hostName: host, port: await closedPort() }))).code).toBe('AWS_IO_SOCKET_CONNECTION_REFUSED');
+    expect((await rejection(connect({ hostName: host, port: await getFreePort() }))).code).toBe('AWS_IO_SOCKET_CONNECTION_REFUSED');
     expect((await rejection(connect({ hostName: 'broker.invalid', port: 80 }))).code).toBe('AWS_IO_DNS_INVALID_NAME');
   });
 
   it('transform failures: plain error → upgrade failure; Mqtt5Error kept; CredentialsProviderError → credentials failure', async () => {
     const plain = new Error('signing exploded');
-    const e1 = await rejection(connect({ hostName: host, port: broker.ports.ws, handshakeTransform: () => Promise.reject(plain) }));
+    const e1 = await rejection(connect({ hostName: host, port: peers.broker.ports.ws, handshakeTransform: () => Promise.reject(plain) }));
     expect(e1.code).toBe('AWS_ERROR_HTTP_WEBSOCKET_UPGRADE_FAILURE');
     expect(e1.message).toBe('websocket handshake transform failed: signing exploded');
     expect(e1.cause).toBe(plain);
 
     const own = new Mqtt5Error('AWS_AUTH_CREDENTIALS_PROVIDER_FAILURE', 'no credentials');
-    const e2 = await rejection(connect({ hostName: host, port: broker.ports.ws, handshakeTransform: () => Promise.reject(own) }));
+    const e2 = await rejection(connect({ hostName: host, port: peers.broker.ports.ws, handshakeTransform: () => Promise.reject(own) }));
     expect(e2).toBe(own);
 
     const sdk = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
-    const e3 = await rejection(connect({ hostName: host, port: broker.ports.ws, handshakeTransform: () => Promise.reject(sdk) }));
+    const e3 = await rejection(connect({ hostName: host, port: peers.broker.ports.ws, handshakeTransform: () => Promise.reject(sdk) }));
     expect(e3.code).toBe('AWS_AUTH_CREDENTIALS_PROVIDER_FAILURE');
 
     const thrown = await rejection(
       connect({
         hostName: host,
-        port: broker.ports.ws,
+        port: peers.broker.ports.ws,
         handshakeTransform: () => {
           throw plain;
         },
@@ -297,7 +297,7 @@ describe('failures', () => {
     expect(thrown.code).toBe('AWS_ERROR_HTTP_WEBSOCKET_UPGRADE_FAILURE');
 
     const garbage = await rejection(
-      connect({ hostName: host, port: broker.ports.ws, handshakeTransform: async () => ({ url: 'http://elsewhere/', headers: {} }) }),
+      connect({ hostName: host, port: peers.broker.ports.ws, handshakeTransform: async () => ({ url: 'http://elsewhere/', headers: {} }) }),
     );
     expect(garbage.code).toBe('AWS_ERROR_HTTP_WEBSOCKET_UPGRADE_FAILURE');
     expect(garbage.message).toMatch(/invalid request/);
@@ -305,11 +305,11 @@ describe('failures', () => {
 
   it('a transform that never settles is bounded by the connect timeout; abort ends it promptly', async () => {
     const never = (): Promise<never> => new Promise(() => undefined);
-    const timedOut = await rejection(connect({ hostName: host, port: broker.ports.ws, handshakeTransform: never, socketOptions: { connectTimeoutMs: 100 } }));
+    const timedOut = await rejection(connect({ hostName: host, port: peers.broker.ports.ws, handshakeTransform: never, socketOptions: { connectTimeoutMs: 100 } }));
     expect(timedOut.code).toBe('AWS_IO_SOCKET_TIMEOUT');
 
     const controller = new AbortController();
-    const pending = connect({ hostName: host, port: broker.ports.ws, handshakeTransform: never }, controller.signal);
+    const pending = connect({ hostName: host, port: peers.broker.ports.ws, handshakeTransform: never }, controller.signal);
     setTimeout(() => controller.abort(), 20);
     expect((await rejection(pending)).code).toBe('ABORTED');
   });
@@ -321,7 +321,7 @@ describe('failures', () => {
       expect(error.code).toBe('AWS_IO_SOCKET_TIMEOUT');
       await silent.drained();
     } finally {
-      await silent.close();
+      await silent.stop();
     }
   });
 
@@ -330,14 +330,14 @@ describe('failures', () => {
     try {
       const controller = new AbortController();
       const pending = connect({ hostName: host, port: silent.port }, controller.signal);
-      for (let i = 0; i < 400 && silent.open.size === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      await silent.connected();
       expect(silent.open.size).toBe(1);
       await new Promise((r) => setTimeout(r, 10));
       controller.abort();
       expect((await rejection(pending)).code).toBe('ABORTED');
       await silent.drained();
     } finally {
-      await silent.close();
+      await silent.stop();
     }
   });
 });

@@ -54,6 +54,25 @@ export {
 } from './http-proxy.js';
 export { connectPacket, openRawClient, rawConnect, type RawClientOptions, type RawMqttClient } from './raw-client.js';
 export { topicMatches } from './topic.js';
+export {
+  CONNECT_BYTES,
+  closed,
+  mqttHandshake,
+  neverAborted,
+  rejection,
+  startSilentServer,
+  type HandshakeTransport,
+  type RejectionError,
+  type SilentServer,
+} from './connector-testing.js';
+export {
+  startPeers,
+  stopPeers,
+  usePeers,
+  type PeerStarters,
+  type StartedPeers,
+  type StoppablePeer,
+} from './use-peers.js';
 export type {
   IAuthPacket,
   IConnackPacket,

@@ -2,13 +2,12 @@
  * One connection attempt: a deadline (the connect timeout) and the caller's abort signal folded into
  * one inner signal, plus a helper that waits for a socket event under that signal.
  *
- * Kept identical in transport-tcp, transport-websocket and transport-http-proxy (transports may not
- * import each other); `src/internal/shared.spec.ts` of transport-tcp fails when the copies drift.
+ * Shared with transport-websocket and transport-http-proxy through `@mqtt5/transport-tcp/internal`.
  *
  * @internal
  */
 import { Mqtt5Error } from '@mqtt5/codec';
-import { abortError, toTransportError, type ConnectPhase } from './errors.js';
+import { abortError, toTransportError, type ConnectPhase } from '@mqtt5/client';
 
 /** Default connect timeout (the reference's socket option default). */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;

@@ -2,15 +2,14 @@
  * Opening the byte stream of one attempt: a TCP connection (or a tunnel someone else opens), then
  * optionally a TLS handshake over it.
  *
- * Kept identical in transport-tcp, transport-websocket and transport-http-proxy (transports may not
- * import each other); `src/internal/shared.spec.ts` of transport-tcp fails when the copies drift.
+ * Shared with transport-websocket and transport-http-proxy through `@mqtt5/transport-tcp/internal`.
  *
  * @internal
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type SecureContext, type TLSSocket } from 'node:tls';
+import { toTransportError } from '@mqtt5/client';
 import { reasonOf, waitForEvent } from './attempt.js';
-import { toTransportError } from './errors.js';
 import type { ResolvedSocketOptions } from './socket-options.js';
 import { tlsConnectOptions, type TlsOptions } from './tls-options.js';
 

@@ -1,8 +1,7 @@
 /**
  * Socket options shared by the transports: validation and defaults.
  *
- * Kept identical in transport-tcp, transport-websocket and transport-http-proxy (transports may not
- * import each other); `src/internal/shared.spec.ts` of transport-tcp fails when the copies drift.
+ * Shared with transport-websocket and transport-http-proxy through `@mqtt5/transport-tcp/internal`.
  *
  * @internal
  */

@@ -2,8 +2,7 @@
  * TLS options shared by the transports: validation, loading certificates/keys from files or memory,
  * and the `tls.connect` options built from them.
  *
- * Kept identical in transport-tcp, transport-websocket and transport-http-proxy (transports may not
- * import each other); `src/internal/shared.spec.ts` of transport-tcp fails when the copies drift.
+ * Shared with transport-websocket and transport-http-proxy through `@mqtt5/transport-tcp/internal`.
  *
  * @internal
  */

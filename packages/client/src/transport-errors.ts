@@ -1,14 +1,23 @@
 /**
- * Maps Node.js socket, DNS and TLS errors to the SDK's transport error codes.
+ * Node.js error → SDK error code mapping of the transports, public for authors of custom connectors:
+ * map a Node.js error to the SDK's codes.
  *
- * Kept identical in transport-tcp, transport-websocket and transport-http-proxy (transports may not
- * import each other); `src/internal/shared.spec.ts` of transport-tcp fails when the copies drift.
+ * A connector opening its own sockets (a custom tunnel, a socket from another library) rejects with
+ * `toTransportError(error, phase, target)` and reports the same codes as the SDK's transports; the
+ * client uses the same mapping for an error its transport emits on an established connection (a TLS
+ * alert after a TLS 1.3 handshake, for example). This module opens no sockets and imports no
+ * `node:net`/`node:tls`: it only reads the `code`/`library` fields Node puts on its errors.
  *
- * @internal
+ * @packageDocumentation
  */
 import { Mqtt5Error, type Mqtt5ErrorCode } from '@mqtt5/codec';
 
-/** The step of a connection attempt an error happened in; it decides codes that are ambiguous. */
+/**
+ * The step of a connection attempt an error happened in; it decides codes that are ambiguous (a
+ * reset during `'proxy'` is the proxy failing, during `'tls'` the handshake failing):
+ * `'tcp'` (DNS and TCP connect), `'tls'` (the TLS handshake), `'proxy'` (an HTTP CONNECT tunnel),
+ * `'websocket'` (the websocket upgrade).
+ */
 export type ConnectPhase = 'tcp' | 'tls' | 'proxy' | 'websocket';
 
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL', 'EAI_NODATA', 'EAI_ADDRFAMILY']);
@@ -33,7 +42,13 @@ function codeOf(error: unknown): string | undefined {
   return undefined;
 }
 
-/** True when the error comes from TLS (handshake, certificate check or a TLS alert). */
+/**
+ * True when the error comes from TLS (handshake, certificate check or a TLS alert): its `code` is a
+ * certificate verification failure or starts with `ERR_SSL_`, `ERR_TLS_` or `ERR_OSSL_`, or it has an
+ * OpenSSL `library` field (`'SSL routines'`). For an `AggregateError` the first inner code counts.
+ *
+ * @param error - any value thrown or emitted
+ */
 export function isTlsError(error: unknown): boolean {
   const code = codeOf(error);
   if (code !== undefined && CERT_CODE.test(code)) return true;
@@ -48,8 +63,19 @@ function messageOf(error: unknown): string {
 }
 
 /**
- * Turns any error raised while opening a connection into an {@link Mqtt5Error} with a transport code
- * and the original error as `cause`. An `Mqtt5Error` is returned unchanged.
+ * Turns any error raised while opening a connection into an `Mqtt5Error` with a transport code and
+ * the original error as `cause`. An `Mqtt5Error` is returned unchanged.
+ *
+ * Codes: `AWS_IO_DNS_INVALID_NAME`, `AWS_IO_SOCKET_CONNECTION_REFUSED`, `AWS_IO_SOCKET_TIMEOUT`,
+ * `AWS_IO_SOCKET_NETWORK_DOWN`, `AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE` (any TLS error, see
+ * {@link isTlsError}, or any failure during `'tls'`), `AWS_IO_SOCKET_CLOSED` (a reset during `'tcp'`),
+ * `AWS_ERROR_HTTP_PROXY_CONNECT_FAILED` / `AWS_ERROR_HTTP_WEBSOCKET_UPGRADE_FAILURE` (other failures
+ * during `'proxy'` / `'websocket'`), else `AWS_ERROR_TRANSPORT_FAILURE`.
+ *
+ * @example
+ * ```ts
+ * socket.once('error', (error) => reject(toTransportError(error, 'tcp', `${host}:${port}`)));
+ * ```
  *
  * @param error - what was thrown or emitted
  * @param phase - the step of the attempt that failed
@@ -111,7 +137,13 @@ function phaseName(phase: ConnectPhase): string {
   }
 }
 
-/** The error a connector rejects with when its `signal` is aborted. */
+/**
+ * The error a connector rejects with when its `signal` is aborted: the abort reason itself when it is
+ * an `Mqtt5Error`, else `ABORTED` with the reason as `cause`.
+ *
+ * @param reason - `signal.reason`
+ * @param target - `host:port` for the message
+ */
 export function abortError(reason: unknown, target: string): Mqtt5Error {
   if (Mqtt5Error.isInstance(reason)) return reason;
   return new Mqtt5Error('ABORTED', `connection attempt to ${target} aborted`, { cause: reason });
