@@ -441,6 +441,107 @@ const MALFORMED: [string, string, string, number][] = [
   ],
 ];
 
+describe('Decoder callback contract and lazily allocated state', () => {
+  const PING = hex('d0 00');
+  const publish = (topicName: string, n = 20): Buffer =>
+    encode({ type: PacketType.Publish, topicName, payload: Buffer.alloc(n, 1), qos: 0 });
+  const topics = (packets: Packet[]): string[] => packets.map((p) => (p as PublishPacket).topicName);
+
+  it('calls onPacket with the decoder as `this`: one shared function serves several decoders', () => {
+    const seen: [Decoder, Packet][] = [];
+    function onPacket(this: Decoder, packet: Packet): void {
+      seen.push([this, packet]);
+    }
+    const a = new Decoder({ onPacket });
+    const b = new Decoder({ onPacket, maximumPacketSize: 500 });
+    a.feed(PING);
+    b.feed(STREAM.subarray(0, 7)); // a split frame completes on the next feed
+    b.feed(STREAM.subarray(7));
+    a.feed(PING.subarray(0, 1)); // a split fixed header of a frame without body
+    a.feed(PING.subarray(1));
+    expect(seen.map(([self]) => self)).toEqual([a, ...PACKETS.map(() => b), a]);
+    expect(seen[0]?.[0]).toBe(a);
+    expect(seen[1]?.[0]).toBe(b);
+    expect(seen[seen.length - 1]?.[0]).toBe(a);
+    expect(seen.map(([, p]) => p)).toEqual([{ type: PacketType.Pingresp }, ...PACKETS, { type: PacketType.Pingresp }]);
+  });
+
+  it('a decoder that never held a split frame or a PUBLISH can be reset, then decodes split frames', () => {
+    const decoder = new Decoder();
+    decoder.reset();
+    expect(decoder.bufferedBytes).toBe(0);
+    expect(decoder.decodeAll(PING)).toEqual([{ type: PacketType.Pingresp }]);
+    decoder.reset();
+    const frame = publish('t/1');
+    expect(decoder.decodeAll(frame.subarray(0, 1))).toEqual([]); // split fixed header
+    expect(decoder.decodeAll(frame.subarray(1, 9))).toEqual([]); // then split body
+    expect(topics(decoder.decodeAll(frame.subarray(9)))).toEqual(['t/1']);
+    expect(decoder.bufferedBytes).toBe(0);
+  });
+
+  it('reset() drops a partial fixed header or a partial body; the next frames decode from scratch', () => {
+    const frame = publish('t/1', 200); // remaining length on 2 bytes
+    for (const cut of [1, 2, 3, 10]) {
+      const decoder = new Decoder();
+      expect(decoder.decodeAll(frame.subarray(0, cut))).toEqual([]);
+      expect(decoder.bufferedBytes).toBe(cut);
+      decoder.reset();
+      expect(decoder.bufferedBytes).toBe(0);
+      expect(decoder.decodeAll(Buffer.concat([PING, frame]))).toHaveLength(2);
+    }
+  });
+
+  it('whole frames then a split one in the same chunk, and a split one completed together with whole frames', () => {
+    const frame = publish('a/b', 100);
+    for (const cut of [1, 2, 5, frame.length - 1]) {
+      const decoder = new Decoder();
+      const first = decoder.decodeAll(Buffer.concat([PING, publish('x/y'), frame.subarray(0, cut)]));
+      expect(first).toHaveLength(2);
+      expect(decoder.bufferedBytes).toBe(cut);
+      const rest = decoder.decodeAll(Buffer.concat([frame.subarray(cut), publish('a/c'), PING, frame.subarray(0, cut)]));
+      expect(rest.map((p) => p.type)).toEqual([PacketType.Publish, PacketType.Publish, PacketType.Pingresp]);
+      expect(topics(rest.slice(0, 2))).toEqual(['a/b', 'a/c']);
+      expect(topics(decoder.decodeAll(frame.subarray(cut)))).toEqual(['a/b']);
+      expect(decoder.bufferedBytes).toBe(0);
+    }
+  });
+
+  it('the topic of a PUBLISH is right after a reset and across split and whole frames of same-length topics', () => {
+    const decoder = new Decoder();
+    expect(topics(decoder.decodeAll(publish('a/b')))).toEqual(['a/b']);
+    decoder.reset();
+    const split = publish('a/c');
+    expect(decoder.decodeAll(split.subarray(0, 6))).toEqual([]);
+    expect(topics(decoder.decodeAll(Buffer.concat([split.subarray(6), publish('a/b'), publish('a/c')])))).toEqual([
+      'a/c',
+      'a/b',
+      'a/c',
+    ]);
+  });
+
+  it('onPacket throwing on a packet completed from a split frame keeps the rest of the chunk', () => {
+    for (const frame of [PING, publish('t', 50)]) {
+      const got: Packet[] = [];
+      let fail = true;
+      const decoder = new Decoder({
+        onPacket(packet) {
+          got.push(packet);
+          if (fail) {
+            fail = false;
+            throw new Error('listener failed');
+          }
+        },
+      });
+      decoder.feed(frame.subarray(0, 1));
+      expect(() => decoder.feed(Buffer.concat([frame.subarray(1), PING]))).toThrow('listener failed');
+      decoder.feed(Buffer.alloc(0));
+      expect(got).toHaveLength(2);
+      expect(got[1]).toEqual({ type: PacketType.Pingresp });
+      expect(decoder.bufferedBytes).toBe(0);
+    }
+  });
+});
+
 describe('Decoder on malformed input', () => {
   it.each(MALFORMED)('%s', (_name, frame, message, reasonCode) => {
     const e = decodeError(() => new Decoder().decodeAll(hex(frame)));
