@@ -64,7 +64,12 @@ import type {
   PublishAcknowledgementControl,
   PublishAcknowledgementHandle,
 } from './events.js';
-import { IOT_CORE_LIMITS, validatePublishForIotCore, validateSubscribeForIotCore, validateUnsubscribeForIotCore } from './iot-core.js';
+import {
+  IOT_CORE_LIMITS,
+  validatePublishForIotCore,
+  validateSubscribeForIotCore,
+  validateUnsubscribeForIotCore,
+} from './iot-core.js';
 import { type MessageStream, MessageStreamImpl, type MessagesOptions } from './message-stream.js';
 import { type NegotiatedSettings, computeNegotiatedSettings } from './negotiated-settings.js';
 import {
@@ -83,7 +88,11 @@ import {
 } from './operations.js';
 import { TokenBucket } from './rate-limiter.js';
 import { TimerQueue } from './timer-queue.js';
-import { InboundTopicAliasResolver, type OutboundTopicAliasResolver, createOutboundTopicAliasResolver } from './topic-alias.js';
+import {
+  InboundTopicAliasResolver,
+  type OutboundTopicAliasResolver,
+  createOutboundTopicAliasResolver,
+} from './topic-alias.js';
 import { ATTEMPT_ON_ABORT, type ConnectOptions, type Transport } from './transport.js';
 import { isTlsError, toTransportError } from './transport-errors.js';
 
@@ -126,7 +135,15 @@ const CONNECTED = 3;
 const CLEAN_DISCONNECT = 4;
 const PENDING_RECONNECT = 5;
 const TERMINATED = 6;
-const STATE_NAMES = ['STOPPED', 'CONNECTING', 'MQTT_CONNECT', 'CONNECTED', 'CLEAN_DISCONNECT', 'PENDING_RECONNECT', 'TERMINATED'];
+const STATE_NAMES = [
+  'STOPPED',
+  'CONNECTING',
+  'MQTT_CONNECT',
+  'CONNECTED',
+  'CLEAN_DISCONNECT',
+  'PENDING_RECONNECT',
+  'TERMINATED',
+];
 
 // Bits of the client's boolean state.
 const RUNNING = 1;
@@ -467,6 +484,28 @@ function terminatedError(what: string): Mqtt5Error {
   return new Mqtt5Error('AWS_ERROR_MQTT5_CLIENT_TERMINATED', `${what}: the client was closed`);
 }
 
+/** The message of anything thrown, never throwing itself (`String(Object.create(null))` does). */
+function describeThrown(error: unknown): string {
+  try {
+    return error instanceof Error ? String(error.message) : String(error);
+  } catch {
+    return 'a value that cannot be converted to a string';
+  }
+}
+
+function unreadableInput(operation: string, code: Mqtt5ErrorCode, error: unknown): Mqtt5Error {
+  if (Mqtt5Error.isInstance(error)) return error;
+  return new Mqtt5Error(code, `${operation}: reading the packet or options threw: ${describeThrown(error)}`, {
+    cause: error,
+  });
+}
+
+/** The operations watching one AbortSignal, and its one listener. */
+interface AbortWatch {
+  readonly ops: Set<Operation>;
+  readonly listener: () => void;
+}
+
 function terminatedOperationError(): Mqtt5Error {
   return terminatedError('operation');
 }
@@ -487,7 +526,7 @@ function transportError(error: unknown): Mqtt5Error {
   // transports map handshake failures, AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE with the Node error as cause
   if (isTlsError(error)) return toTransportError(error, 'tls', 'the broker');
   const code = (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeThrown(error);
   switch (code) {
     case 'ECONNRESET':
     case 'EPIPE':
@@ -509,8 +548,9 @@ function transportError(error: unknown): Mqtt5Error {
 /** A connector's rejection as an Mqtt5Error. */
 function connectorError(error: unknown): Mqtt5Error {
   if (Mqtt5Error.isInstance(error)) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new Mqtt5Error('AWS_ERROR_TRANSPORT_FAILURE', `the connector failed: ${message}`, { cause: error });
+  return new Mqtt5Error('AWS_ERROR_TRANSPORT_FAILURE', `the connector failed: ${describeThrown(error)}`, {
+    cause: error,
+  });
 }
 
 function isAbortSignal(value: unknown): value is AbortSignal {
@@ -743,6 +783,11 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
   #pingDeadline = 0;
 
   // operations
+  /**
+   * The unsettled operations of each caller AbortSignal: one 'abort' listener per signal, however
+   * many operations share it (a listener each would make settling them quadratic).
+   */
+  #aborts: Map<AbortSignal, AbortWatch> | undefined = undefined;
   /** Operations waiting to be written (created with the first one: an idle client holds none). */
   #queue: Deque<Operation> | undefined = undefined;
   /** Packet id → operation owning it (unacked, held QoS 1 resends, timed-out ones awaiting a late ack). */
@@ -894,13 +939,18 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     const resolved = resolveClientConfig(config);
     this.#config = resolved;
     this.#clientId = resolved.connectProperties.clientId ?? '';
-    this.#outboundAliases = createOutboundTopicAliasResolver(this.#config.topicAliasing.outboundBehavior, resolved.topicAliasing.outboundCacheMaxSize);
+    this.#outboundAliases = createOutboundTopicAliasResolver(
+      this.#config.topicAliasing.outboundBehavior,
+      resolved.topicAliasing.outboundCacheMaxSize,
+    );
     this.#setBit(
       LANE_ELIGIBLE,
       this.#config.topicAliasing.outboundBehavior === OutboundTopicAliasBehaviorType.Disabled &&
         resolved.extendedValidationAndFlowControlOptions !== ClientExtendedValidationAndFlowControl.AwsIotCoreDefaults,
     );
-    if (resolved.extendedValidationAndFlowControlOptions === ClientExtendedValidationAndFlowControl.AwsIotCoreDefaults) {
+    if (
+      resolved.extendedValidationAndFlowControlOptions === ClientExtendedValidationAndFlowControl.AwsIotCoreDefaults
+    ) {
       this.#iotLimits = {
         publishRate: new TokenBucket({
           ratePerSecond: IOT_CORE_LIMITS.publishesPerSecond,
@@ -952,7 +1002,8 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     if (this.#state === TERMINATED) return;
     let packet: (DisconnectPacket & { type: PacketType.Disconnect }) | undefined;
     if (disconnect !== undefined) packet = this.#checkDisconnect(disconnect);
-    if (debug.enabled) debug('client %d: stop(%s)', debugIdOf(this), packet === undefined ? '' : `reason ${packet.reasonCode}`);
+    if (debug.enabled)
+      debug('client %d: stop(%s)', debugIdOf(this), packet === undefined ? '' : `reason ${packet.reasonCode}`);
     this.#running = false;
     const conn = this.#conn;
     switch (this.#state) {
@@ -961,7 +1012,8 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
         return;
       case CONNECTING:
       case MQTT_CONNECT:
-        if (conn !== undefined) this.#shutdown(conn, stateError('AWS_ERROR_MQTT5_USER_REQUESTED_STOP', 'stop() was called while connecting'));
+        if (conn !== undefined)
+          this.#shutdown(conn, stateError('AWS_ERROR_MQTT5_USER_REQUESTED_STOP', 'stop() was called while connecting'));
         return;
       case CONNECTED:
         if (conn === undefined) return;
@@ -1023,16 +1075,38 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
    * (`AWS_ERROR_MQTT_TIMEOUT`), stop, close or abort.
    */
   publish(packet: PublishPacket, options?: OperationOptions): Promise<PubackPacket | undefined> {
+    try {
+      return this.#publish(packet, options);
+    } catch (error) {
+      // A throwing getter (or proxy) in the caller's packet or options: a rejection, never a throw.
+      return Promise.reject(unreadableInput('publish', 'AWS_ERROR_MQTT5_PUBLISH_OPTIONS_VALIDATION', error));
+    }
+  }
+
+  #publish(packet: PublishPacket, options?: OperationOptions): Promise<PubackPacket | undefined> {
     if (this.#state === TERMINATED) return Promise.reject(terminatedError('publish'));
     if (typeof packet !== 'object' || packet === null) {
-      return Promise.reject(new Mqtt5Error('AWS_ERROR_MQTT5_PUBLISH_OPTIONS_VALIDATION', 'publish: the packet must be a PublishPacket object'));
+      return Promise.reject(
+        new Mqtt5Error(
+          'AWS_ERROR_MQTT5_PUBLISH_OPTIONS_VALIDATION',
+          'publish: the packet must be a PublishPacket object',
+        ),
+      );
     }
     if (packet.qos === 2) {
-      return Promise.reject(new Mqtt5Error('AWS_ERROR_MQTT5_PUBLISH_OPTIONS_VALIDATION', 'publish: QoS 2 is not supported yet'));
+      return Promise.reject(
+        new Mqtt5Error('AWS_ERROR_MQTT5_PUBLISH_OPTIONS_VALIDATION', 'publish: QoS 2 is not supported yet'),
+      );
     }
     const invalid = validatePublish(packet);
     if (invalid !== undefined) return Promise.reject(invalid);
-    if (packet.qos === 0 && options === undefined && this.#state === CONNECTED && (this.#queue === undefined || this.#queue.length === 0) && (this.#bits & LANE_ELIGIBLE) !== 0) {
+    if (
+      packet.qos === 0 &&
+      options === undefined &&
+      this.#state === CONNECTED &&
+      (this.#queue === undefined || this.#queue.length === 0) &&
+      (this.#bits & LANE_ELIGIBLE) !== 0
+    ) {
       const payload = packet.payload;
       if (payload === undefined || payload === null || typeof payload === 'string' || payload instanceof Uint8Array) {
         return this.#publishFast(packet);
@@ -1049,7 +1123,8 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
       if (iotInvalid !== undefined) return Promise.reject(iotInvalid);
     }
     const wire = new WirePublish(packet, payload);
-    if (this.#config.topicAliasing.outboundBehavior !== OutboundTopicAliasBehaviorType.Manual) wire.topicAlias = undefined;
+    if (this.#config.topicAliasing.outboundBehavior !== OutboundTopicAliasBehaviorType.Manual)
+      wire.topicAlias = undefined;
     let wireSize: number;
     try {
       wireSize = encodedSize(wire);
@@ -1077,7 +1152,12 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
   #publishFast(packet: PublishPacket): Promise<undefined> {
     const settings = this.#settings as NegotiatedSettings;
     if (packet.retain === true && !settings.retainAvailable) {
-      return Promise.reject(new Mqtt5Error('AWS_ERROR_MQTT5_PUBLISH_OPTIONS_VALIDATION', 'publish: the server does not support retained messages'));
+      return Promise.reject(
+        new Mqtt5Error(
+          'AWS_ERROR_MQTT5_PUBLISH_OPTIONS_VALIDATION',
+          'publish: the server does not support retained messages',
+        ),
+      );
     }
     // Encoded from a transient copy: the caller's object (and its topicAlias, ignored here) is not touched.
     const wire = {
@@ -1109,9 +1189,12 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
       try {
         size = encodedSize(wire);
       } catch (error) {
-        return Promise.reject(new Mqtt5Error('AWS_ERROR_MQTT5_PACKET_VALIDATION', `publish: ${(error as Error).message}`, { cause: error }));
+        return Promise.reject(
+          new Mqtt5Error('AWS_ERROR_MQTT5_PACKET_VALIDATION', `publish: ${(error as Error).message}`, { cause: error }),
+        );
       }
-      if (size > settings.maximumPacketSizeToServer) return Promise.reject(tooLarge(size, settings.maximumPacketSizeToServer));
+      if (size > settings.maximumPacketSizeToServer)
+        return Promise.reject(tooLarge(size, settings.maximumPacketSizeToServer));
       chunk = new LaneChunk(size > LANE_CHUNK_SIZE ? size : LANE_CHUNK_SIZE);
       (this.#lane ??= []).push(chunk);
       this.#laneTail = chunk;
@@ -1119,11 +1202,14 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
       try {
         end = encodeInto(wire, chunk.buffer, 0);
       } catch (error) {
-        return Promise.reject(new Mqtt5Error('AWS_ERROR_MQTT5_ENCODE_FAILURE', `publish: ${(error as Error).message}`, { cause: error }));
+        return Promise.reject(
+          new Mqtt5Error('AWS_ERROR_MQTT5_ENCODE_FAILURE', `publish: ${(error as Error).message}`, { cause: error }),
+        );
       }
     }
     const size = end - start;
-    if (size > settings.maximumPacketSizeToServer) return Promise.reject(tooLarge(size, settings.maximumPacketSizeToServer));
+    if (size > settings.maximumPacketSizeToServer)
+      return Promise.reject(tooLarge(size, settings.maximumPacketSizeToServer));
     (chunk as LaneChunk).length = end;
     (chunk as LaneChunk).count++;
     this.#incompleteCount++;
@@ -1137,12 +1223,23 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
    * Rejects as {@link Mqtt5Client.publish} does.
    */
   subscribe(packet: SubscribePacket, options?: OperationOptions): Promise<SubackPacket> {
+    try {
+      return this.#subscribe(packet, options);
+    } catch (error) {
+      // A throwing getter (or proxy) in the caller's packet or options: a rejection, never a throw.
+      return Promise.reject(unreadableInput('subscribe', 'AWS_ERROR_MQTT5_SUBSCRIBE_OPTIONS_VALIDATION', error));
+    }
+  }
+
+  #subscribe(packet: SubscribePacket, options?: OperationOptions): Promise<SubackPacket> {
     if (this.#state === TERMINATED) return Promise.reject(terminatedError('subscribe'));
     const invalid = validateSubscribe(packet);
     if (invalid !== undefined) return Promise.reject(invalid);
     for (const subscription of packet.subscriptions) {
       if (subscription.qos === 2) {
-        return Promise.reject(new Mqtt5Error('AWS_ERROR_MQTT5_SUBSCRIBE_OPTIONS_VALIDATION', 'subscribe: QoS 2 is not supported yet'));
+        return Promise.reject(
+          new Mqtt5Error('AWS_ERROR_MQTT5_SUBSCRIBE_OPTIONS_VALIDATION', 'subscribe: QoS 2 is not supported yet'),
+        );
       }
     }
     if (this.#rare?.iotLimits?.publishRate !== undefined) {
@@ -1164,11 +1261,28 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
         new Mqtt5Error('AWS_ERROR_MQTT5_PACKET_VALIDATION', `subscribe: ${(error as Error).message}`, { cause: error }),
       );
     }
-    return this.#submit(OP_SUBSCRIBE, wire, 0, size, size, options, 'AWS_ERROR_MQTT5_SUBSCRIBE_OPTIONS_VALIDATION') as Promise<SubackPacket>;
+    return this.#submit(
+      OP_SUBSCRIBE,
+      wire,
+      0,
+      size,
+      size,
+      options,
+      'AWS_ERROR_MQTT5_SUBSCRIBE_OPTIONS_VALIDATION',
+    ) as Promise<SubackPacket>;
   }
 
   /** Unsubscribes. Resolves with the UNSUBACK. Rejects as {@link Mqtt5Client.publish} does. */
   unsubscribe(packet: UnsubscribePacket, options?: OperationOptions): Promise<UnsubackPacket> {
+    try {
+      return this.#unsubscribe(packet, options);
+    } catch (error) {
+      // A throwing getter (or proxy) in the caller's packet or options: a rejection, never a throw.
+      return Promise.reject(unreadableInput('unsubscribe', 'AWS_ERROR_MQTT5_UNSUBSCRIBE_OPTIONS_VALIDATION', error));
+    }
+  }
+
+  #unsubscribe(packet: UnsubscribePacket, options?: OperationOptions): Promise<UnsubackPacket> {
     if (this.#state === TERMINATED) return Promise.reject(terminatedError('unsubscribe'));
     const invalid = validateUnsubscribe(packet);
     if (invalid !== undefined) return Promise.reject(invalid);
@@ -1187,10 +1301,20 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
       size = encodedSize(wire);
     } catch (error) {
       return Promise.reject(
-        new Mqtt5Error('AWS_ERROR_MQTT5_PACKET_VALIDATION', `unsubscribe: ${(error as Error).message}`, { cause: error }),
+        new Mqtt5Error('AWS_ERROR_MQTT5_PACKET_VALIDATION', `unsubscribe: ${(error as Error).message}`, {
+          cause: error,
+        }),
       );
     }
-    return this.#submit(OP_UNSUBSCRIBE, wire, 0, size, size, options, 'AWS_ERROR_MQTT5_UNSUBSCRIBE_OPTIONS_VALIDATION') as Promise<UnsubackPacket>;
+    return this.#submit(
+      OP_UNSUBSCRIBE,
+      wire,
+      0,
+      size,
+      size,
+      options,
+      'AWS_ERROR_MQTT5_UNSUBSCRIBE_OPTIONS_VALIDATION',
+    ) as Promise<UnsubackPacket>;
   }
 
   /** Counts and sizes of the operations in flight (reference §4). */
@@ -1247,7 +1371,12 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     if (flushScheduled) events.push('attemptingConnect', {});
     else this.#events = ['attemptingConnect', {}];
     if (connectChannel.hasSubscribers) {
-      connectChannel.publish({ client: this, phase: 'attempt', hostName: this.#config.hostName, port: this.#config.port });
+      connectChannel.publish({
+        client: this,
+        phase: 'attempt',
+        hostName: this.#config.hostName,
+        port: this.#config.port,
+      });
     }
     let pending: Promise<Transport>;
     try {
@@ -1260,7 +1389,18 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     }
     if (!flushScheduled) process.nextTick(flushEventsOf, this);
     pending.then(
-      (transport) => this.#onTransport(conn, transport),
+      (transport) => {
+        try {
+          this.#onTransport(conn, transport);
+        } catch (error) {
+          // A transport whose on()/write() throws while being set up: this attempt fails.
+          if (conn.closed) return;
+          if (conn.transport === undefined) safeDestroy(transport);
+          conn.closing = true;
+          conn.error = connectorError(error);
+          this.#finishShutdown(conn);
+        }
+      },
       (error: unknown) => {
         if (conn.closed || this.#conn !== conn) return;
         conn.closing = true;
@@ -1282,7 +1422,10 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
       typeof transport.on !== 'function'
     ) {
       conn.closing = true;
-      conn.error = new Mqtt5Error('AWS_ERROR_TRANSPORT_FAILURE', 'the connector resolved with something that is not a Transport');
+      conn.error = new Mqtt5Error(
+        'AWS_ERROR_TRANSPORT_FAILURE',
+        'the connector resolved with something that is not a Transport',
+      );
       this.#finishShutdown(conn);
       return;
     }
@@ -1298,14 +1441,21 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     // The CONNECT is encoded ahead (see #prepareConnect); again here only if it no longer matches.
     let prepared = this.#nextConnect;
     this.#nextConnect = undefined;
-    if (prepared === undefined || prepared.packet.cleanStart !== this.#cleanStart() || prepared.packet.clientId !== this.#clientId) {
+    if (
+      prepared === undefined ||
+      prepared.packet.cleanStart !== this.#cleanStart() ||
+      prepared.packet.clientId !== this.#clientId
+    ) {
       const packet = this.#connectPacket();
       try {
         prepared = { packet, bytes: encode(packet) };
       } catch (error) {
         conn.connect = packet;
         if (buffersInbound) this.#attach(conn, transport);
-        this.#shutdown(conn, new Mqtt5Error('AWS_ERROR_MQTT5_ENCODE_FAILURE', `CONNECT: ${(error as Error).message}`, { cause: error }));
+        this.#shutdown(
+          conn,
+          new Mqtt5Error('AWS_ERROR_MQTT5_ENCODE_FAILURE', `CONNECT: ${(error as Error).message}`, { cause: error }),
+        );
         return;
       }
     }
@@ -1344,7 +1494,8 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
       type: PacketType.Connect,
       cleanStart: this.#cleanStart(),
       clientId: this.#clientId,
-      topicAliasMaximum: inbound.inboundBehavior === InboundTopicAliasBehaviorType.Enabled ? inbound.inboundCacheMaxSize : undefined,
+      topicAliasMaximum:
+        inbound.inboundBehavior === InboundTopicAliasBehaviorType.Enabled ? inbound.inboundCacheMaxSize : undefined,
     };
   }
 
@@ -1438,9 +1589,22 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     }
     this.#queueEvent('connectionSuccess', { connack, settings });
     if (connectChannel.hasSubscribers) {
-      connectChannel.publish({ client: this, phase: 'success', hostName: this.#config.hostName, port: this.#config.port, connack, settings });
+      connectChannel.publish({
+        client: this,
+        phase: 'success',
+        hostName: this.#config.hostName,
+        port: this.#config.port,
+        connack,
+        settings,
+      });
     }
-    if (debug.enabled) debug('client %d: connected as %j (session %s)', debugIdOf(this), settings.clientId, settings.rejoinedSession ? 'resumed' : 'new');
+    if (debug.enabled)
+      debug(
+        'client %d: connected as %j (session %s)',
+        debugIdOf(this),
+        settings.clientId,
+        settings.rejoinedSession ? 'resumed' : 'new',
+      );
     // Operations queued while offline (or held over the disconnect) go out now; nothing else can be
     // pending on a connection that just started.
     if ((this.#queue !== undefined && this.#queue.length > 0) || (this.#lane !== undefined && this.#lane.length > 0)) {
@@ -1465,7 +1629,8 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     if (conn.closing || conn.closed) return;
     conn.closing = true;
     conn.error = error;
-    if (debug.enabled) debug('client %d: connection %d ends: %s %s', debugIdOf(this), conn.id, error.code, error.message);
+    if (debug.enabled)
+      debug('client %d: connection %d ends: %s %s', debugIdOf(this), conn.id, error.code, error.message);
     if (
       disconnectReason !== undefined &&
       conn.transport !== undefined &&
@@ -1523,12 +1688,19 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
       const event = conn.connack === undefined ? { error } : { error, connack: conn.connack };
       this.#queueEvent('connectionFailure', event);
       if (connectChannel.hasSubscribers) {
-        connectChannel.publish({ client: this, phase: 'failure', hostName: this.#config.hostName, port: this.#config.port, ...event });
+        connectChannel.publish({
+          client: this,
+          phase: 'failure',
+          hostName: this.#config.hostName,
+          port: this.#config.port,
+          ...event,
+        });
       }
     }
 
     if (!this.#running) this.#enterStopped();
-    else if (error.code === 'AWS_ERROR_MQTT5_USER_REQUESTED_STOP') this.#enterConnecting(); // start() during stop(packet)
+    else if (error.code === 'AWS_ERROR_MQTT5_USER_REQUESTED_STOP')
+      this.#enterConnecting(); // start() during stop(packet)
     else this.#enterPendingReconnect();
   }
 
@@ -1615,7 +1787,10 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
           this.#connackDeadline = 0;
           this.#shutdown(
             conn,
-            stateError('AWS_ERROR_MQTT5_CONNACK_TIMEOUT', `no CONNACK within connackTimeoutMs (${this.#config.connackTimeoutMs} ms)`),
+            stateError(
+              'AWS_ERROR_MQTT5_CONNACK_TIMEOUT',
+              `no CONNACK within connackTimeoutMs (${this.#config.connackTimeoutMs} ms)`,
+            ),
           );
           return;
         }
@@ -1631,7 +1806,10 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
           this.#pingDeadline = 0;
           this.#shutdown(
             conn,
-            stateError('AWS_ERROR_MQTT5_PING_RESPONSE_TIMEOUT', 'no PINGRESP in time: the connection is considered dead'),
+            stateError(
+              'AWS_ERROR_MQTT5_PING_RESPONSE_TIMEOUT',
+              'no PINGRESP in time: the connection is considered dead',
+            ),
             DisconnectReasonCode.KeepAliveTimeout,
           );
           return;
@@ -1639,11 +1817,20 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
         if (this.#nextPingAt !== 0 && now >= this.#nextPingAt) {
           const keepAliveMs = (this.#settings as NegotiatedSettings).serverKeepAlive * 1000;
           this.#nextPingAt = this.#deadlineIn(keepAliveMs);
+          if (conn.pingPending && this.#pingDeadline === 0) {
+            // The previous PINGREQ could not even be written in a whole keep-alive interval (the
+            // transport is blocked, the peer reads nothing): the same timeout as a missing PINGRESP.
+            this.#pingDeadline = this.#deadlineIn(Math.min(this.#config.pingTimeoutMs, keepAliveMs / 2));
+          }
           conn.pingPending = true;
           this.#scheduleService();
         }
         if (this.#ackDeadlines !== undefined) {
-          for (let op = this.#ackDeadlines.popExpired(now); op !== undefined; op = this.#ackDeadlines?.popExpired(now)) {
+          for (
+            let op = this.#ackDeadlines.popExpired(now);
+            op !== undefined;
+            op = this.#ackDeadlines?.popExpired(now)
+          ) {
             this.#expireOperation(op);
           }
         }
@@ -1669,7 +1856,12 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
         break;
       case CONNECTED:
       case CLEAN_DISCONNECT:
-        for (const deadline of [this.#cleanDisconnectDeadline, this.#pingDeadline, this.#nextPingAt, this.#flowWaitAt]) {
+        for (const deadline of [
+          this.#cleanDisconnectDeadline,
+          this.#pingDeadline,
+          this.#nextPingAt,
+          this.#flowWaitAt,
+        ]) {
           if (deadline !== 0 && deadline < at) at = deadline;
         }
         if (this.#ackDeadlines !== undefined) at = Math.min(at, this.#ackDeadlines.earliest());
@@ -1698,14 +1890,17 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
       if (typeof options !== 'object') return Promise.reject(new Mqtt5Error(invalidCode, 'options must be an object'));
       const s = options.signal;
       if (s !== undefined && s !== null) {
-        if (!isAbortSignal(s)) return Promise.reject(new Mqtt5Error(invalidCode, 'options.signal must be an AbortSignal'));
+        if (!isAbortSignal(s))
+          return Promise.reject(new Mqtt5Error(invalidCode, 'options.signal must be an AbortSignal'));
         if (s.aborted) return Promise.reject(abortError(s.reason));
         signal = s;
       }
       const seconds = options.ackTimeoutSeconds;
       if (seconds !== undefined && seconds !== null && seconds !== 0) {
         if (typeof seconds !== 'number' || !(seconds > 0) || !Number.isFinite(seconds)) {
-          return Promise.reject(new Mqtt5Error(invalidCode, `options.ackTimeoutSeconds must be a positive number, got ${String(seconds)}`));
+          return Promise.reject(
+            new Mqtt5Error(invalidCode, `options.ackTimeoutSeconds must be a positive number, got ${String(seconds)}`),
+          );
         }
         ackTimeoutMs = seconds * 1000;
         if (ackTimeoutMs === this.#config.ackTimeoutSeconds * 1000) ackTimeoutMs = 0;
@@ -1730,8 +1925,20 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     this.#incompleteSize += statSize;
     if (signal !== undefined) {
       op.signal = signal;
-      op.onAbort = () => this.#abortOperation(op);
-      signal.addEventListener('abort', op.onAbort, { once: true });
+      const aborts = (this.#aborts ??= new Map());
+      let watch = aborts.get(signal);
+      if (watch === undefined) {
+        const ops = new Set<Operation>();
+        const listener = (): void => {
+          const map = this.#aborts;
+          if (map !== undefined && map.get(signal) === watch) map.delete(signal);
+          for (const aborted of ops) this.#abortOperation(aborted);
+        };
+        watch = { ops, listener };
+        aborts.set(signal, watch);
+        signal.addEventListener('abort', listener, { once: true });
+      }
+      watch.ops.add(op);
     }
     (this.#queue ??= new Deque<Operation>()).push(op);
     if (this.#state === CONNECTED) this.#scheduleService();
@@ -1761,10 +1968,14 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
       this.#unackedCount--;
       this.#unackedSize -= op.statSize;
     }
-    if (op.signal !== undefined) {
-      op.signal.removeEventListener('abort', op.onAbort as () => void);
+    const signal = op.signal;
+    if (signal !== undefined) {
       op.signal = undefined;
-      op.onAbort = undefined;
+      const watch = this.#aborts?.get(signal);
+      if (watch !== undefined && watch.ops.delete(op) && watch.ops.size === 0) {
+        signal.removeEventListener('abort', watch.listener);
+        (this.#aborts as Map<AbortSignal, AbortWatch>).delete(signal);
+      }
     }
     return true;
   }
@@ -1774,7 +1985,8 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
   }
 
   #failOperation(op: Operation, error: Error): void {
-    if (op.state === OP_QUEUED && op.packetId !== 0 && this.#idTable?.get(op.packetId) === op) this.#idTable.delete(op.packetId);
+    if (op.state === OP_QUEUED && op.packetId !== 0 && this.#idTable?.get(op.packetId) === op)
+      this.#idTable.delete(op.packetId);
     op.state = OP_DONE;
     if (this.#settle(op)) op.reject(error);
   }
@@ -1989,7 +2201,8 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
   /** Writes whatever may be written now: at most one write pending, everything eligible in one buffer. */
   #service(): void {
     const conn = this.#conn;
-    if (conn === undefined || conn.closed || conn.writePending || conn.waitingDrain || conn.transport === undefined) return;
+    if (conn === undefined || conn.closed || conn.writePending || conn.waitingDrain || conn.transport === undefined)
+      return;
     if (this.#state === CONNECTED) {
       const lane = this.#lane;
       if (lane !== undefined && lane.length > 0) this.#writeLane(conn, lane);
@@ -2031,7 +2244,9 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
       buffer[offset++] = 0xc0;
       buffer[offset++] = 0;
       const settings = this.#settings as NegotiatedSettings;
-      this.#pingDeadline = this.#deadlineIn(Math.min(this.#config.pingTimeoutMs, (settings.serverKeepAlive * 1000) / 2));
+      this.#pingDeadline = this.#deadlineIn(
+        Math.min(this.#config.pingTimeoutMs, (settings.serverKeepAlive * 1000) / 2),
+      );
       this.#armTimer(this.#pingDeadline);
     }
     const pubacks = conn.pubacks;
@@ -2109,7 +2324,8 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
       return;
     }
     if (this.#settings !== undefined && conn.successful && bytes.length > this.#settings.maximumPacketSizeToServer) {
-      if (debug.enabled) debug('client %d: DISCONNECT larger than the server maximum packet size; closing without it', debugIdOf(this));
+      if (debug.enabled)
+        debug('client %d: DISCONNECT larger than the server maximum packet size; closing without it', debugIdOf(this));
       this.#finishShutdown(conn);
       return;
     }
@@ -2166,7 +2382,10 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
           queue.shift();
           this.#failOperation(
             op,
-            new Mqtt5Error('AWS_ERROR_MQTT5_PUBLISH_OPTIONS_VALIDATION', 'publish: the server does not support retained messages'),
+            new Mqtt5Error(
+              'AWS_ERROR_MQTT5_PUBLISH_OPTIONS_VALIDATION',
+              'publish: the server does not support retained messages',
+            ),
           );
           continue;
         }
@@ -2184,7 +2403,8 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
         break;
       }
       const needsId = op.kind !== OP_PUBLISH || op.qos !== 0;
-      if (needsId && op.packetId === 0 && (this.#idTable?.size ?? 0) >= MAX_PACKET_ID && this.#allocatePacketId() === 0) break;
+      if (needsId && op.packetId === 0 && (this.#idTable?.size ?? 0) >= MAX_PACKET_ID && this.#allocatePacketId() === 0)
+        break;
 
       // Committed: nothing below blocks the operation any more.
       queue.shift();
@@ -2258,9 +2478,13 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
         if (op.kind === OP_PUBLISH && op.qos === 1) this.#qos1InFlight--;
         this.#failOperation(
           op,
-          new Mqtt5Error('AWS_ERROR_MQTT5_ENCODE_FAILURE', `the packet could not be encoded: ${(error as Error).message}`, {
-            cause: error,
-          }),
+          new Mqtt5Error(
+            'AWS_ERROR_MQTT5_ENCODE_FAILURE',
+            `the packet could not be encoded: ${(error as Error).message}`,
+            {
+              cause: error,
+            },
+          ),
         );
         continue;
       }
@@ -2292,7 +2516,8 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     if (topic === undefined) return;
     op.aliasedTopic = undefined;
     wire.topicName = topic;
-    wire.topicAlias = this.#config.topicAliasing.outboundBehavior === OutboundTopicAliasBehaviorType.Manual ? op.userAlias : undefined;
+    wire.topicAlias =
+      this.#config.topicAliasing.outboundBehavior === OutboundTopicAliasBehaviorType.Manual ? op.userAlias : undefined;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -2334,7 +2559,9 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
           this.#onServerDisconnect(conn, packet);
           return;
         default:
-          throw protocolError(`unexpected ${PacketType[packet.type] ?? `type ${String(packet.type)}`} packet from the server`);
+          throw protocolError(
+            `unexpected ${PacketType[packet.type] ?? `type ${String(packet.type)}`} packet from the server`,
+          );
       }
     } catch (error) {
       this.#protocolError(conn, error);
@@ -2349,7 +2576,7 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
         ? error
         : new Mqtt5Error(
             'AWS_ERROR_MQTT5_DECODE_PROTOCOL_ERROR',
-            `invalid data from the server: ${error instanceof Error ? error.message : String(error)}`,
+            `invalid data from the server: ${describeThrown(error)}`,
             { cause: error },
           );
     const reason =
@@ -2387,6 +2614,8 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
       throw protocolError(`${name} for packet id ${id}, which belongs to a pending ${KIND_NAMES[op.kind]}`);
     }
     (table as Map<number, Operation>).delete(id);
+    // The freed packet id may unblock a queue that ran out of them.
+    if (this.#queue !== undefined && this.#queue.length > 0) this.#scheduleService();
     if (op.state === OP_DONE) return; // a late ack after the ack timeout: the id is free again
     this.#ackDeadlines?.remove(op);
     op.state = OP_DONE;
@@ -2400,7 +2629,9 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
           : (op.packet as UnsubscribePacket).topicFilters.length;
       const received = (packet as SubackPacket | UnsubackPacket).reasonCodes.length;
       if (requested !== received) {
-        const error = protocolError(`${name} for packet id ${id} has ${received} reason codes for ${requested} requested topic filters`);
+        const error = protocolError(
+          `${name} for packet id ${id} has ${received} reason codes for ${requested} requested topic filters`,
+        );
         this.#failOperation(op, error);
         throw error;
       }
@@ -2410,6 +2641,9 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
 
   #onPublish(conn: Connection, message: IncomingPublishPacket): void {
     if (!conn.successful) throw protocolError('PUBLISH before CONNACK');
+    // Ending (e.g. stop(packet) from a listener of an earlier PUBLISH of this chunk): like stop(),
+    // nothing more is delivered or acknowledged (the server redelivers QoS 1 on a resumed session).
+    if (conn.closing) return;
     if (message.qos === 2) throw protocolError('QoS 2 PUBLISH received, but the client never subscribes with QoS 2');
     if (message.topicAlias !== undefined || message.topicName === '') {
       const settings = this.#settings as NegotiatedSettings;
@@ -2483,13 +2717,16 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
   }
 
   #listenerFailed(name: string, error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = describeThrown(error);
     if (debug.enabled) debug('client %d: a %s listener threw: %s', debugIdOf(this), name, message);
     if (this.#listenerErrorWarned) return;
     this.#listenerErrorWarned = true;
-    process.emitWarning(`an Mqtt5Client '${name}' listener threw (the client carries on; further ones are logged with NODE_DEBUG=mqtt5): ${message}`, {
-      code: 'MQTT5_LISTENER_ERROR',
-    });
+    process.emitWarning(
+      `an Mqtt5Client '${name}' listener threw (the client carries on; further ones are logged with NODE_DEBUG=mqtt5): ${message}`,
+      {
+        code: 'MQTT5_LISTENER_ERROR',
+      },
+    );
   }
 
   // -------------------------------------------------------------------------------------------
@@ -2498,7 +2735,11 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
     const invalid = validateDisconnect(disconnect);
     if (invalid !== undefined) throw invalid;
     const expiry = disconnect.sessionExpiryIntervalSeconds;
-    if (expiry !== undefined && expiry > 0 && !((this.#config.connectProperties.sessionExpiryIntervalSeconds ?? 0) > 0)) {
+    if (
+      expiry !== undefined &&
+      expiry > 0 &&
+      !((this.#config.connectProperties.sessionExpiryIntervalSeconds ?? 0) > 0)
+    ) {
       throw new Mqtt5Error(
         'AWS_ERROR_MQTT5_DISCONNECT_OPTIONS_VALIDATION',
         'stop: a DISCONNECT may not set sessionExpiryIntervalSeconds when the CONNECT had none (0)',

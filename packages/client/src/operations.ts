@@ -110,8 +110,8 @@ export class Operation {
   userAlias: number | undefined = undefined;
   resolve: (value: never) => void;
   reject: (error: Error) => void;
+  /** The caller's AbortSignal while the operation is not settled (watched in `Mqtt5Client#aborts`). */
   signal: AbortSignal | undefined = undefined;
-  onAbort: (() => void) | undefined = undefined;
 
   constructor(
     kind: number,
