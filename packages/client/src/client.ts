@@ -266,6 +266,9 @@ class TransientState {
   }
 }
 
+/** The fields of {@link TransientState}. @internal */
+type TransientField = Exclude<keyof TransientState, 'isEmpty'>;
+
 /**
  * One connection attempt and, once connected, the connection. An idle client keeps one of these,
  * so every field counts: the booleans share one bit field, and what only matters while connecting
@@ -302,65 +305,58 @@ class Connection {
     if (this.#transient?.isEmpty() === true) this.#transient = undefined;
   }
 
+  /** Sets one transient field; the state object is made on the first value and dropped when empty. */
+  #set<K extends TransientField>(key: K, value: TransientState[K]): void {
+    if (value === undefined && this.#transient === undefined) return;
+    this.#state()[key] = value;
+    if (value === undefined) this.#cleared();
+  }
+
   /** Aborts the connector while connecting; dropped once the transport is there (it is heavy). */
   get abort(): ConnectAttempt | undefined {
     return this.#transient?.abort;
   }
   set abort(value: ConnectAttempt | undefined) {
-    if (value === undefined && this.#transient === undefined) return;
-    this.#state().abort = value;
-    if (value === undefined) this.#cleared();
+    this.#set('abort', value);
   }
   /** The CONNECT as sent (until the CONNACK). */
   get connect(): (ConnectPacket & { type: PacketType.Connect }) | undefined {
     return this.#transient?.connect;
   }
   set connect(value: (ConnectPacket & { type: PacketType.Connect }) | undefined) {
-    if (value === undefined && this.#transient === undefined) return;
-    this.#state().connect = value;
-    if (value === undefined) this.#cleared();
+    this.#set('connect', value);
   }
   get connack(): ConnackPacket | undefined {
     return this.#transient?.connack;
   }
   set connack(value: ConnackPacket | undefined) {
-    if (value === undefined && this.#transient === undefined) return;
-    this.#state().connack = value;
-    if (value === undefined) this.#cleared();
+    this.#set('connack', value);
   }
   /** Why the connection ends (the first cause). */
   get error(): Mqtt5Error | undefined {
     return this.#transient?.error;
   }
   set error(value: Mqtt5Error | undefined) {
-    if (value === undefined && this.#transient === undefined) return;
-    this.#state().error = value;
-    if (value === undefined) this.#cleared();
+    this.#set('error', value);
   }
   get serverDisconnect(): DisconnectPacket | undefined {
     return this.#transient?.serverDisconnect;
   }
   set serverDisconnect(value: DisconnectPacket | undefined) {
-    if (value === undefined && this.#transient === undefined) return;
-    this.#state().serverDisconnect = value;
-    if (value === undefined) this.#cleared();
+    this.#set('serverDisconnect', value);
   }
   /** The DISCONNECT to write in CLEAN_DISCONNECT. */
   get disconnectPacket(): (DisconnectPacket & { type: PacketType.Disconnect }) | undefined {
     return this.#transient?.disconnectPacket;
   }
   set disconnectPacket(value: (DisconnectPacket & { type: PacketType.Disconnect }) | undefined) {
-    if (value === undefined && this.#transient === undefined) return;
-    this.#state().disconnectPacket = value;
-    if (value === undefined) this.#cleared();
+    this.#set('disconnectPacket', value);
   }
   get lingerTimer(): TimerHandle | undefined {
     return this.#transient?.lingerTimer;
   }
   set lingerTimer(value: TimerHandle | undefined) {
-    if (value === undefined && this.#transient === undefined) return;
-    this.#state().lingerTimer = value;
-    if (value === undefined) this.#cleared();
+    this.#set('lingerTimer', value);
   }
 
   get writePending(): boolean {
