@@ -8,7 +8,14 @@ afterEach(disposeAll);
 const FAST_RECONNECT = { minReconnectDelayMs: 10, maxReconnectDelayMs: 10, retryJitterMode: RetryJitterType.None };
 
 function publish(topicName: string, qos: 0 | 1, packetId?: number, extra: Record<string, unknown> = {}) {
-  return { type: PacketType.Publish, topicName, qos, payload: Buffer.from(`payload of ${topicName}`), packetId, ...extra };
+  return {
+    type: PacketType.Publish,
+    topicName,
+    qos,
+    payload: Buffer.from(`payload of ${topicName}`),
+    packetId,
+    ...extra,
+  };
 }
 
 describe('receiving', () => {
@@ -81,13 +88,20 @@ describe('receiving', () => {
   });
 
   it('connectionSuccess is observed before a PUBLISH that arrives in the same chunk as the CONNACK', async () => {
-    const h = setup({}, {
-      handlers: {
-        connect: (_p, conn) => {
-          conn.sendMany([{ type: PacketType.Connack, sessionPresent: false, reasonCode: 0 }, publish('first', 0), publish('second', 1, 1)]);
+    const h = setup(
+      {},
+      {
+        handlers: {
+          connect: (_p, conn) => {
+            conn.sendMany([
+              { type: PacketType.Connack, sessionPresent: false, reasonCode: 0 },
+              publish('first', 0),
+              publish('second', 1, 1),
+            ]);
+          },
         },
       },
-    });
+    );
     const order: string[] = [];
     h.client.on('connectionSuccess', () => order.push('connectionSuccess'));
     h.client.on('messageReceived', (e) => order.push(e.message.topicName));
@@ -177,6 +191,40 @@ describe('receiving', () => {
   });
 
   describe('messages() async iterator', () => {
+    it('feeds any number of concurrent streams through one listener (no MaxListenersExceeded warning)', async () => {
+      const h = setup();
+      await h.connect();
+      const warnings: Error[] = [];
+      const onWarning = (w: Error) => warnings.push(w);
+      process.on('warning', onWarning);
+      try {
+        const before = h.client.listenerCount('messageReceived');
+        const streams = Array.from({ length: 25 }, () => h.client.messages());
+        expect(h.client.listenerCount('messageReceived')).toBe(before + 1);
+        const firsts = streams.map((s) => s.next());
+        h.broker.last.sendMany([publish('a', 0)]);
+        const results = await Promise.all(firsts);
+        expect(results.map((r) => (r.done ? undefined : r.value.topicName))).toEqual(streams.map(() => 'a'));
+        // ending some streams keeps the others fed; ending the last removes the listener
+        for (const s of streams.slice(0, 20)) await s.return?.();
+        const seconds = streams.slice(20).map((s) => s.next());
+        h.broker.last.sendMany([publish('b', 0)]);
+        expect((await Promise.all(seconds)).map((r) => (r.done ? undefined : r.value.topicName))).toEqual([
+          'b',
+          'b',
+          'b',
+          'b',
+          'b',
+        ]);
+        for (const s of streams.slice(20)) await s.return?.();
+        expect(h.client.listenerCount('messageReceived')).toBe(before);
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+      } finally {
+        process.off('warning', onWarning);
+      }
+    });
+
     it('yields messages in order and ends when the signal aborts', async () => {
       const h = setup();
       await h.connect();
@@ -226,7 +274,9 @@ describe('receiving', () => {
 
   describe('inbound topic aliases', () => {
     it('Enabled: binds, resolves, rebinds', async () => {
-      const h = setup({ topicAliasingOptions: { inboundBehavior: InboundTopicAliasBehaviorType.Enabled, inboundCacheMaxSize: 10 } });
+      const h = setup({
+        topicAliasingOptions: { inboundBehavior: InboundTopicAliasBehaviorType.Enabled, inboundCacheMaxSize: 10 },
+      });
       const topics: string[] = [];
       h.client.on('messageReceived', (e) => topics.push(e.message.topicName));
       await h.connect();
@@ -243,25 +293,35 @@ describe('receiving', () => {
 
     it.each([
       ['Disabled, any alias', InboundTopicAliasBehaviorType.Disabled, [publish('t', 0, undefined, { topicAlias: 1 })]],
-      ['alias above the maximum', InboundTopicAliasBehaviorType.Enabled, [publish('t', 0, undefined, { topicAlias: 11 })]],
+      [
+        'alias above the maximum',
+        InboundTopicAliasBehaviorType.Enabled,
+        [publish('t', 0, undefined, { topicAlias: 11 })],
+      ],
       ['an unbound alias', InboundTopicAliasBehaviorType.Enabled, [publish('', 0, undefined, { topicAlias: 3 })]],
       ['an empty topic without alias', InboundTopicAliasBehaviorType.Enabled, [publish('', 0)]],
-    ])('%s: DISCONNECT 130, disconnection DECODE_PROTOCOL_ERROR, reconnect', async (_name, inboundBehavior, packets) => {
-      const h = setup({ ...FAST_RECONNECT, topicAliasingOptions: { inboundBehavior, inboundCacheMaxSize: 10 } });
-      const received: unknown[] = [];
-      h.client.on('messageReceived', (e) => received.push(e));
-      await h.connect();
-      h.broker.last.sendMany(packets);
-      await flush();
-      expect(received).toHaveLength(0);
-      expect(h.events[2]![1].error.code).toBe('AWS_ERROR_MQTT5_DECODE_PROTOCOL_ERROR');
-      expect(h.broker.packets(PacketType.Disconnect)).toEqual([expect.objectContaining({ reasonCode: 130 })]);
-      await h.advance(10);
-      expect(h.names().at(-1)).toBe('connectionSuccess');
-    });
+    ])(
+      '%s: DISCONNECT 130, disconnection DECODE_PROTOCOL_ERROR, reconnect',
+      async (_name, inboundBehavior, packets) => {
+        const h = setup({ ...FAST_RECONNECT, topicAliasingOptions: { inboundBehavior, inboundCacheMaxSize: 10 } });
+        const received: unknown[] = [];
+        h.client.on('messageReceived', (e) => received.push(e));
+        await h.connect();
+        h.broker.last.sendMany(packets);
+        await flush();
+        expect(received).toHaveLength(0);
+        expect(h.events[2]![1].error.code).toBe('AWS_ERROR_MQTT5_DECODE_PROTOCOL_ERROR');
+        expect(h.broker.packets(PacketType.Disconnect)).toEqual([expect.objectContaining({ reasonCode: 130 })]);
+        await h.advance(10);
+        expect(h.names().at(-1)).toBe('connectionSuccess');
+      },
+    );
 
     it('bindings do not survive a reconnect', async () => {
-      const h = setup({ ...FAST_RECONNECT, topicAliasingOptions: { inboundBehavior: InboundTopicAliasBehaviorType.Enabled } });
+      const h = setup({
+        ...FAST_RECONNECT,
+        topicAliasingOptions: { inboundBehavior: InboundTopicAliasBehaviorType.Enabled },
+      });
       await h.connect();
       h.broker.last.send(publish('topic1', 0, undefined, { topicAlias: 1 }));
       await flush();
@@ -330,7 +390,10 @@ describe('receiving', () => {
       await flush();
       h.client.stop();
       await flush();
-      expect(outcomes).toEqual(['disconnection: ok', 'stopped: AWS_ERROR_MQTT5_OPERATION_FAILED_DUE_TO_OFFLINE_QUEUE_POLICY']);
+      expect(outcomes).toEqual([
+        'disconnection: ok',
+        'stopped: AWS_ERROR_MQTT5_OPERATION_FAILED_DUE_TO_OFFLINE_QUEUE_POLICY',
+      ]);
     });
   });
 });

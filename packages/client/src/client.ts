@@ -1336,17 +1336,32 @@ export class Mqtt5Client extends EventEmitter<Mqtt5ClientEvents> {
    */
   messages(options: MessagesOptions = {}): MessageStream {
     const stream = new MessageStreamImpl(options ?? {}, (s) => {
-      this.off(EVENT_MESSAGE, s.listener);
-      this.#streams?.delete(s);
+      const streams = this.#streams;
+      if (streams === undefined || !streams.delete(s)) return;
+      if (streams.size === 0) {
+        this.off(EVENT_MESSAGE, Mqtt5Client.#feedStreams);
+        this.#streams = undefined;
+      }
     });
     if (this.#state === TERMINATED) {
       stream.end();
       return stream;
     }
-    this.on(EVENT_MESSAGE, stream.listener);
-    (this.#streams ??= new Set()).add(stream);
+    let streams = this.#streams;
+    if (streams === undefined) {
+      // One listener feeds every stream, so any number of iterators never trips MaxListenersExceeded.
+      streams = this.#streams = new Set();
+      this.on(EVENT_MESSAGE, Mqtt5Client.#feedStreams);
+    }
+    streams.add(stream);
     return stream;
   }
+
+  /** The single `messageReceived` listener behind every `messages()` stream of a client. */
+  static #feedStreams = function (this: Mqtt5Client, event: MessageReceivedEvent): void {
+    const streams = this.#streams;
+    if (streams !== undefined) for (const stream of streams) stream.listener(event);
+  };
 
   // -------------------------------------------------------------------------------------------
   // State machine
