@@ -1,6 +1,8 @@
 // Ours: @mqtt5/sdk (the facade over @mqtt5/client + transports), imported from its built dist
-// (`pnpm bench` builds first). Its API is aws-crt's, so this adapter mirrors awscrt.mjs; received
+// (`pnpm bench` builds first). Its API is aws-crt's, so both share the driver in crt-style.mjs; received
 // payloads are Buffers.
+import { wrapCrtStyleClient } from './crt-style.mjs';
+
 export const name = 'ours';
 export const label = 'ours';
 
@@ -21,47 +23,5 @@ export function createClient({ host, port, clientId, keepAlive, onMessage }) {
     port,
     connectProperties: { keepAliveIntervalSeconds: keepAlive, clientId },
   });
-  if (onMessage) {
-    client.on('messageReceived', (e) => onMessage(e.message.topicName, e.message.payload, e.message.qos));
-  }
-  return {
-    connect() {
-      return new Promise((resolve, reject) => {
-        const onSuccess = () => {
-          client.off('connectionFailure', onFailure);
-          resolve();
-        };
-        const onFailure = (e) => {
-          client.off('connectionSuccess', onSuccess);
-          client.stop();
-          reject(e.error ?? new Error('connectionFailure'));
-        };
-        client.once('connectionSuccess', onSuccess);
-        client.once('connectionFailure', onFailure);
-        client.start();
-      });
-    },
-    async subscribe(topic, qos) {
-      const suback = await client.subscribe({ subscriptions: [{ topicFilter: topic, qos }] });
-      if (suback.reasonCodes[0] >= 0x80) throw new Error(`SUBACK reason ${suback.reasonCodes[0]}`);
-    },
-    makePublisher(topic, payload, qos, done) {
-      const ok = (r) => done(r && r.reasonCode >= 0x80 ? new Error(`PUBACK reason ${r.reasonCode}`) : null);
-      return () => {
-        client.publish({ topicName: topic, payload, qos }).then(ok, done);
-      };
-    },
-    close() {
-      return new Promise((resolve) => {
-        const finish = () => {
-          clearTimeout(timer);
-          client.close();
-          resolve();
-        };
-        const timer = setTimeout(finish, 3000);
-        client.once('stopped', finish);
-        client.stop();
-      });
-    },
-  };
+  return wrapCrtStyleClient(client, onMessage);
 }
