@@ -7,10 +7,35 @@ import { PacketType } from '@mqtt5/codec';
 import { disposeAll, flush, setup } from '../test/helpers/harness.js';
 import { ClientOperationQueueBehavior, InboundTopicAliasBehaviorType, RetryJitterType } from './config.js';
 import type { MessageReceivedEvent } from './events.js';
+import type { BrokerHandlers, ServerConnection } from '../test/helpers/in-memory-broker.js';
 
 afterEach(disposeAll);
 
 const FAST_RECONNECT = { minReconnectDelayMs: 10, maxReconnectDelayMs: 10, retryJitterMode: RetryJitterType.None };
+
+/** Broker handlers that answer only the first CONNECT with `answer`, and behave normally afterwards. */
+function answerFirstConnect(answer: (conn: ServerConnection) => void): BrokerHandlers {
+  let first = true;
+  return {
+    connect: (_p, conn) => {
+      if (!first) return 'default';
+      first = false;
+      answer(conn);
+      return undefined;
+    },
+  };
+}
+
+/** The first attempt gets `answer` and must fail with DECODE_PROTOCOL_ERROR; the reconnect must succeed. */
+async function expectDecodeFailureThenReconnect(answer: (conn: ServerConnection) => void): Promise<void> {
+  const h = setup(FAST_RECONNECT, { handlers: answerFirstConnect(answer) });
+  h.client.start();
+  await flush();
+  expect(h.names()).toEqual(['attemptingConnect', 'connectionFailure']);
+  expect(h.events[1]![1].error.code).toBe('AWS_ERROR_MQTT5_DECODE_PROTOCOL_ERROR');
+  await h.advance(10);
+  expect(h.names().slice(2)).toEqual(['attemptingConnect', 'connectionSuccess']);
+}
 
 function settled(promise: Promise<unknown>): Promise<string> {
   return promise.then(
@@ -90,23 +115,9 @@ describe('hostile frames before CONNACK: connectionFailure DECODE_PROTOCOL_ERROR
     ['an AUTH', { type: PacketType.Auth, reasonCode: 0x18, authenticationMethod: 'x' }],
   ];
   it.each(cases)('%s', async (_name, packet) => {
-    let first = true;
-    const h = setup(FAST_RECONNECT, {
-      handlers: {
-        connect: (_p, conn) => {
-          if (!first) return 'default';
-          first = false;
-          conn.send(packet);
-          return undefined;
-        },
-      },
+    await expectDecodeFailureThenReconnect((conn) => {
+      conn.send(packet);
     });
-    h.client.start();
-    await flush();
-    expect(h.names()).toEqual(['attemptingConnect', 'connectionFailure']);
-    expect(h.events[1]![1].error.code).toBe('AWS_ERROR_MQTT5_DECODE_PROTOCOL_ERROR');
-    await h.advance(10);
-    expect(h.names().slice(2)).toEqual(['attemptingConnect', 'connectionSuccess']);
   });
 });
 
@@ -643,24 +654,10 @@ describe('more edges', () => {
   });
 
   it('CONNACK with receive maximum 0 is a protocol error', async () => {
-    let first = true;
-    const h = setup(FAST_RECONNECT, {
-      handlers: {
-        connect: (_p, conn) => {
-          if (!first) return 'default';
-          first = false;
-          // CONNACK, session present 0, reason 0, properties: receive maximum (0x21) = 0
-          conn.sendRaw(Buffer.from([0x20, 0x06, 0x00, 0x00, 0x03, 0x21, 0x00, 0x00]));
-          return undefined;
-        },
-      },
+    await expectDecodeFailureThenReconnect((conn) => {
+      // CONNACK, session present 0, reason 0, properties: receive maximum (0x21) = 0
+      conn.sendRaw(Buffer.from([0x20, 0x06, 0x00, 0x00, 0x03, 0x21, 0x00, 0x00]));
     });
-    h.client.start();
-    await flush();
-    expect(h.names()).toEqual(['attemptingConnect', 'connectionFailure']);
-    expect(h.events[1]![1].error.code).toBe('AWS_ERROR_MQTT5_DECODE_PROTOCOL_ERROR');
-    await h.advance(10);
-    expect(h.names().slice(2)).toEqual(['attemptingConnect', 'connectionSuccess']);
   });
 
   it('a QoS 1 publish over the maximum packet size negotiated at reconnect fails alone when resent', async () => {
@@ -1027,42 +1024,22 @@ describe('hostile CONNACKs: connectionFailure DECODE_PROTOCOL_ERROR, then reconn
     ['reserved acknowledge flags', [0x20, 0x03, 0x02, 0x00, 0x00]],
     ['a duplicate server keep alive', [0x20, 0x09, 0x00, 0x00, 0x06, 0x13, 0x00, 0x05, 0x13, 0x00, 0x05]],
   ])('%s', async (_name, bytes) => {
-    let first = true;
-    const h = setup(FAST_RECONNECT, {
-      handlers: {
-        connect: (_p, conn) => {
-          if (!first) return 'default';
-          first = false;
-          conn.sendRaw(Buffer.from(bytes));
-          return undefined;
-        },
-      },
+    await expectDecodeFailureThenReconnect((conn) => {
+      conn.sendRaw(Buffer.from(bytes));
     });
-    h.client.start();
-    await flush();
-    expect(h.names()).toEqual(['attemptingConnect', 'connectionFailure']);
-    expect(h.events[1]![1].error.code).toBe('AWS_ERROR_MQTT5_DECODE_PROTOCOL_ERROR');
-    await h.advance(10);
-    expect(h.names().slice(2)).toEqual(['attemptingConnect', 'connectionSuccess']);
   });
 });
 
 describe('event order within one chunk', () => {
   it('CONNACK, PUBLISH and DISCONNECT in one chunk: connectionSuccess, messageReceived, disconnection', async () => {
-    let first = true;
     const h = setup(FAST_RECONNECT, {
-      handlers: {
-        connect: (_p, conn) => {
-          if (!first) return 'default';
-          first = false;
-          conn.sendMany([
-            { type: PacketType.Connack, sessionPresent: false, reasonCode: 0 },
-            { type: PacketType.Publish, topicName: 'last words', qos: 0, payload: Buffer.from('x') },
-            { type: PacketType.Disconnect, reasonCode: 0x89 },
-          ]);
-          return undefined;
-        },
-      },
+      handlers: answerFirstConnect((conn) => {
+        conn.sendMany([
+          { type: PacketType.Connack, sessionPresent: false, reasonCode: 0 },
+          { type: PacketType.Publish, topicName: 'last words', qos: 0, payload: Buffer.from('x') },
+          { type: PacketType.Disconnect, reasonCode: 0x89 },
+        ]);
+      }),
     });
     const order: string[] = [];
     h.client.on('connectionSuccess', () => order.push('connectionSuccess'));
